@@ -1,0 +1,98 @@
+"""Canoe: a calm workspace for small working groups and cooperatives."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.config import Config, from_env
+from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings → extensions → blueprints → CLI.
+
+    `config` is a mapping laid over the defaults and the environment (tests pass theirs).
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure_app(app, config)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_cli(app)
+    return app
+
+
+def configure_app(app: Flask, config: dict | None) -> None:
+    app.config.update(from_env(Config))
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "canoe.db")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["CANOE_ENV"] != "development")
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random key kept beside the database, so sessions survive restarts."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def configure_extensions(app: Flask) -> None:
+    from app import i18n, security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    limiter.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(app, db.engine)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    i18n.init_app(app)
+    security.init_app(app)
+
+
+def _tune_sqlite(app: Flask, engine) -> None:
+    busy = int(app.config["CANOE_SQLITE_BUSY_TIMEOUT_MS"])
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def configure_blueprints(app: Flask) -> None:
+    from app.accounts import bp as accounts_bp
+    from app.archive import bp as archive_bp
+    from app.groups import bp as groups_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(groups_bp)
+    app.register_blueprint(archive_bp)
+
+
+def configure_cli(app: Flask) -> None:
+    from app.groups.cli import demo_command
+
+    app.cli.add_command(demo_command)

@@ -1,0 +1,148 @@
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import bp, services
+from app.accounts.forms import LanguageForm, LoginForm, PasswordChangeForm, ProfileForm, RegisterForm, SettingsForm
+from app.errors import Refused, show_on_form
+from app.extensions import limiter
+from app.i18n import select_locale, timezone_choices
+from app.security import safe_next
+
+
+def _home() -> str:
+    return url_for("groups.mine")
+
+
+def _login_account_key() -> str:
+    return "login-account:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _failed(response) -> bool:
+    # Only failed attempts count against the limits; a successful login redirects.
+    return response.status_code != 302
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(_home())
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register(
+                form.email.data, form.password.data, form.display_name.data, form.handle.data, select_locale()
+            )
+        except Refused as refusal:
+            show_on_form(form, refusal)
+        else:
+            login_user(user)
+            flash(_("Welcome to Canoe, %(name)s.", name=user.display_name), "success")
+            return redirect(safe_next(request.args.get("next"), _home()))
+    return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["CANOE_LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["CANOE_LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), _home()))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next"), _home()))
+        form.form_errors.append(_("That email and password don't match an account."))
+    return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
+
+
+def login_throttled():
+    """The login page again, saying why it won't take another attempt just now."""
+    form = LoginForm()
+    form.form_errors.append(_("Too many login attempts. Please wait a few minutes and try again."))
+    return render_template("accounts/login.html", form=form), 429
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(current_user, form.display_name.data, form.handle.data)
+        except Refused as refusal:
+            show_on_form(form, refusal)
+        else:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/u/<handle>")
+def person(handle):
+    from app.groups.services import shared_groups
+
+    user = services.user_by_handle(handle)
+    if user is None:
+        abort(404)
+    groups = shared_groups(user, current_user)
+    return render_template("accounts/person.html", person=user, groups=groups)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = SettingsForm(obj=current_user)
+    form.timezone.choices = timezone_choices()
+    if request.method == "GET":
+        form.locale.data = current_user.locale or select_locale()
+        form.timezone.data = current_user.timezone or current_app.config["CANOE_DEFAULT_TIMEZONE"]
+    if form.validate_on_submit():
+        try:
+            services.update_settings(current_user, form.locale.data, form.timezone.data)
+        except Refused as refusal:
+            show_on_form(form, refusal)
+        else:
+            flash(_("Your settings are saved."), "success")
+            return redirect(url_for("accounts.settings"))
+    return render_template("accounts/settings.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+        except Refused as refusal:
+            show_on_form(form, refusal)
+        else:
+            login_user(current_user._get_current_object())  # this session carries the new token; the others are out
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
+            return redirect(url_for("accounts.settings"))
+    return render_template("accounts/password.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        user = current_user if current_user.is_authenticated else None
+        services.set_language(user, form.lang.data)
+        session["lang"] = form.lang.data
+    return redirect(safe_next(request.form.get("next"), url_for("groups.index")))

@@ -1,0 +1,63 @@
+"""Settings. Every one can be overridden by the environment.
+
+`DATABASE_URL` and `SECRET_KEY` by those names; any other setting NAME by `CANOE_NAME`
+(for names that already start with CANOE_, by the name itself).
+"""
+import os
+
+
+class Config:
+    SECRET_KEY: str | None = None  # None: a random key kept in the instance folder
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    CANOE_ENV = "production"  # "development" allows cookies over plain http
+    CANOE_DEFAULT_TIMEZONE = "Asia/Seoul"
+    CANOE_DEFAULT_LOCALE = "en"
+    CANOE_SQLITE_BUSY_TIMEOUT_MS = 5000
+    CANOE_LOGIN_LIMIT_PER_IP = "30 per 10 minutes"
+    CANOE_LOGIN_LIMIT_PER_ACCOUNT = "5 per 10 minutes"
+    CANOE_PASSWORD_METHOD = "scrypt"
+    CANOE_INVITATION_DAYS = 14
+    CANOE_MAX_TEXT = 50_000
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_I18N_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+
+
+class TestConfig(Config):
+    TESTING = True
+    CANOE_ENV = "development"
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on
+    RATELIMIT_ENABLED = False  # tests that check rate limits switch it back on
+    # Fast hashing in tests only; production uses werkzeug's default (scrypt).
+    CANOE_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
+def _coerce(current, raw: str):
+    if isinstance(current, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(raw)
+    return raw
+
+
+def from_env(config: type, environ=os.environ) -> dict:
+    """The settings of `config` with the environment's overrides applied."""
+    settings = {k: getattr(config, k) for k in dir(config) if k.isupper()}
+    for name, current in list(settings.items()):
+        if name in {"SECRET_KEY", "SQLALCHEMY_DATABASE_URI"}:
+            env_name = "DATABASE_URL" if name == "SQLALCHEMY_DATABASE_URI" else name
+        else:
+            env_name = name if name.startswith("CANOE_") else f"CANOE_{name}"
+        if env_name in environ:
+            settings[name] = _coerce(current, environ[env_name])
+    return settings

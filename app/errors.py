@@ -1,0 +1,23 @@
+"""Why a service said no, in words the user can read."""
+
+
+class Refused(Exception):
+    """A request the rules don't allow (bad input, a closed thing, a duplicate).
+
+    `message` is already translated (services use lazy_gettext); `field` names the form
+    field it belongs to, if any, so the route can show it next to that field.
+    """
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def show_on_form(form, refusal: Refused) -> None:
+    """Put a service's refusal next to the field it concerns, or at the top of the form."""
+    field = getattr(form, refusal.field, None) if refusal.field else None
+    if field is not None:
+        field.errors = [*field.errors, refusal.message]
+    else:
+        form.form_errors.append(refusal.message)

@@ -1,0 +1,89 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+VISIBILITY_CHOICES = [
+    ("private", _l("Private — only members see anything")),
+    ("public", _l("Public — anyone can read; only members write")),
+]
+ROLE_CHOICES = [("member", _l("Member")), ("facilitator", _l("Facilitator")), ("admin", _l("Admin"))]
+
+
+def _name():
+    return StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Give the group a name.")), Length(max=120, message=_l("A name is at most 120 characters."))],
+    )
+
+
+def _description():
+    return TextAreaField(
+        _l("What is this group for?"),
+        description=_l("Markdown works here."),
+        validators=[Length(max=10_000, message=_l("Keep the description under 10,000 characters."))],
+    )
+
+
+class GroupForm(FlaskForm):
+    name = _name()
+    slug = StringField(
+        _l("Web address"),
+        description=_l("Lower-case letters, digits and hyphens: it becomes /g/your-address."),
+        validators=[
+            DataRequired(_l("Choose a web address.")),
+            Length(min=2, max=60, message=_l("An address is 2–60 characters.")),
+            Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and single hyphens.")),
+        ],
+    )
+    description = _description()
+    visibility = RadioField(_l("Who can see it"), choices=VISIBILITY_CHOICES, default="private")
+
+
+class GroupSettingsForm(FlaskForm):
+    name = _name()
+    description = _description()
+    visibility = RadioField(_l("Who can see it"), choices=VISIBILITY_CHOICES)
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
+    locale = SelectField(_l("Group language"), choices=[("ko", "한국어"), ("en", "English")])
+
+
+class InvitationForm(FlaskForm):
+    role = SelectField(_l("Joins as"), choices=ROLE_CHOICES, default="member")
+    days = IntegerField(
+        _l("Valid for (days)"),
+        default=14,
+        validators=[
+            DataRequired(_l("How many days should the link work?")),
+            NumberRange(1, 365, message=_l("An invitation lasts 1 to 365 days.")),
+        ],
+    )
+    max_uses = IntegerField(
+        _l("How many people can use it"),
+        description=_l("Leave empty for no limit."),
+        validators=[Optional(), NumberRange(1, 1000, message=_l("Allow 1 to 1000 uses, or leave it empty for no limit."))],
+    )
+    note = StringField(_l("Note for yourself"), validators=[Length(max=120, message=_l("Keep the note under 120 characters."))])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class CapacityForm(FlaskForm):
+    capacity_percent = IntegerField(
+        _l("Care-work capacity (%)"),
+        description=_l("Your share of a full care-work load: 100 for full, 50 for half."),
+        validators=[
+            DataRequired(_l("Enter a capacity between 10 and 100.")),
+            NumberRange(10, 100, message=_l("Capacity is between 10% and 100%.")),
+        ],
+    )
+
+
+class AddMemberForm(FlaskForm):
+    user_id = SelectField(_l("Member of the co-op"), coerce=int, validate_choice=False)
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: nothing to fill in but the CSRF token."""

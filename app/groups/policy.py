@@ -1,0 +1,94 @@
+"""Who may do what in a group. Every route and every listing asks here, nowhere else.
+
+Private groups are invisible to outsiders (callers answer 404, not 403). A working group
+is readable if its parent is readable and it is public, or by its own members and the
+parent's admins, who are admins of every working group in their co-op.
+"""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.groups.models import ROLE_RANK, Group, Membership
+
+
+def _authenticated(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def roles_of(user, group_ids: list[int] | None = None) -> dict[int, str]:
+    """{group id: role} of the person's current memberships, in one query."""
+    if not _authenticated(user):
+        return {}
+    query = select(Membership.group_id, Membership.role).where(
+        Membership.user_id == user.id, Membership.left_at.is_(None)
+    )
+    if group_ids is not None:
+        query = query.where(Membership.group_id.in_(group_ids))
+    return dict(db.session.execute(query).all())
+
+
+def membership(user, group: Group | None) -> Membership | None:
+    """The person's current membership of this group, if any."""
+    if group is None or not _authenticated(user):
+        return None
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.group_id == group.id, Membership.user_id == user.id, Membership.left_at.is_(None)
+        )
+    )
+
+
+def _role(group_id: int, parent_id: int | None, roles: dict[int, str]) -> str | None:
+    if parent_id is not None and roles.get(parent_id) == "admin":
+        return "admin"
+    return roles.get(group_id)
+
+
+def _readable(group_id, parent_id, public, parent_public, roles) -> bool:
+    if parent_id is not None and not (parent_public or parent_id in roles):
+        return False
+    return public or _role(group_id, parent_id, roles) is not None
+
+
+def role_in(user, group: Group) -> str | None:
+    """The role that counts here, or None for someone outside."""
+    return _role(group.id, group.parent_id, roles_of(user, [group.id, group.parent_id or group.id]))
+
+
+def _at_least(user, group: Group, role: str) -> bool:
+    have = role_in(user, group)
+    return have is not None and ROLE_RANK[have] >= ROLE_RANK[role]
+
+
+def can_read(user, group: Group) -> bool:
+    roles = roles_of(user, [group.id, group.parent_id or group.id])
+    parent_public = group.parent.is_public if group.parent_id is not None else True
+    return _readable(group.id, group.parent_id, group.is_public, parent_public, roles)
+
+
+def can_write(user, group: Group) -> bool:
+    """Members write (threads, votes, care work); visitors of a public group only read."""
+    return membership(user, group) is not None
+
+
+def can_facilitate(user, group: Group) -> bool:
+    return _at_least(user, group, "facilitator")
+
+
+def can_admin(user, group: Group) -> bool:
+    return _at_least(user, group, "admin")
+
+
+def can_create_working_group(user, group: Group) -> bool:
+    return group.parent_id is None and can_facilitate(user, group)
+
+
+def readable_group_ids(user) -> list[int]:
+    """Ids of every group this person may read, in two queries whatever their number."""
+    roles = roles_of(user)
+    rows = db.session.execute(select(Group.id, Group.parent_id, Group.visibility)).all()
+    public = {gid: vis == "public" for gid, _, vis in rows}
+    return [
+        gid
+        for gid, parent_id, vis in rows
+        if _readable(gid, parent_id, vis == "public", public.get(parent_id, True), roles)
+    ]

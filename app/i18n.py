@@ -1,0 +1,101 @@
+"""Language and time: which locale and zone a viewer sees, dates in their form, Korean particles."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import current_app, g, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+LOCALES = ("ko", "en")
+
+# Babel's own long forms are verbose in Korean; these are the forms UI.md asks for.
+DATETIME_PATTERNS = {"ko": "y년 M월 d일 (E) a h:mm", "en": "EEE d MMM y, h:mm a"}
+DATE_PATTERNS = {"ko": "y년 M월 d일 (E)", "en": "EEE d MMM y"}
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    if session.get("lang") in LOCALES:
+        return session["lang"]
+    if request:
+        best = request.accept_languages.best_match(LOCALES)
+        if best:
+            return best
+    return current_app.config["CANOE_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    group = g.get("group")
+    if group is not None and group.timezone:
+        return group.timezone
+    return current_app.config["CANOE_DEFAULT_TIMEZONE"]
+
+
+def is_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def timezone_choices() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+
+
+def _lang() -> str:
+    return str(get_locale() or "en")[:2]
+
+
+def when(value: datetime | None) -> str:
+    """A moment in the viewer's zone, in their language's everyday form."""
+    if value is None:
+        return ""
+    return format_datetime(value, DATETIME_PATTERNS.get(_lang(), DATETIME_PATTERNS["en"]))
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, DATE_PATTERNS.get(_lang(), DATE_PATTERNS["en"]))
+
+
+# Final consonants of Latin letters and digits as Koreans read them, for names like "Sam".
+_LATIN_WITH_BATCHIM = set("lmnr")
+_DIGITS_WITH_BATCHIM = set("013678")
+PARTICLES = {"은/는": ("은", "는"), "이/가": ("이", "가"), "을/를": ("을", "를"), "과/와": ("과", "와"), "아/야": ("아", "야"), "이에요/예요": ("이에요", "예요")}
+
+
+def has_batchim(word: str) -> bool:
+    """Whether a word ends in a final consonant, which picks 은 over 는 and 을 over 를."""
+    word = word.rstrip()
+    if not word:
+        return False
+    last = word[-1]
+    if "가" <= last <= "힣":
+        return (ord(last) - 0xAC00) % 28 != 0
+    if last.isdigit():
+        return last in _DIGITS_WITH_BATCHIM
+    return last.lower() in _LATIN_WITH_BATCHIM
+
+
+def josa(word: str, pair: str) -> str:
+    """`josa("민지", "을/를")` → "민지를". Only Korean uses it; other languages get the word."""
+    with_final, without = PARTICLES[pair]
+    return f"{word}{with_final if has_batchim(word) else without}"
+
+
+def particle(word: str, pair: str) -> str:
+    """The word with its Korean particle when the page is Korean; the bare word otherwise."""
+    return josa(word, pair) if _lang() == "ko" else word
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["particle"] = particle
+    app.jinja_env.globals["LOCALES"] = LOCALES
+    app.jinja_env.globals["current_lang"] = _lang

@@ -1,0 +1,175 @@
+"""Fixtures: an app on a freshly migrated database, a client, a CLI runner, people in every role.
+
+SQLite (default): the schema is migrated once into a template file that each test copies.
+PostgreSQL (DATABASE_URL set): the schema starts empty, is migrated once, and every table is
+emptied after each test.
+"""
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.accounts import services as accounts
+from app.config import TestConfig, from_env
+from app.extensions import db
+from app.groups import services as groups
+
+PASSWORD = "correct horse battery"
+POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = POSTGRES_URL.startswith("postgresql")
+
+
+def _settings(tmp_path, database_url: str, **overrides) -> dict:
+    settings = from_env(TestConfig)
+    settings.update(SQLALCHEMY_DATABASE_URI=database_url, **overrides)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """The database URL (or, for SQLite, a template file) with every migration applied."""
+    if ON_POSTGRES:
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        app = create_app(_settings(None, POSTGRES_URL))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        return POSTGRES_URL
+    template = tmp_path_factory.mktemp("template") / "canoe.db"
+    app = create_app(_settings(None, f"sqlite:///{template}"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return template
+
+
+def _empty_postgres(app) -> None:
+    with app.app_context():
+        tables = [t.name for t in db.metadata.sorted_tables]
+        if tables:
+            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(migrated_database, tmp_path):
+    """Build an app on this test's database; extra settings override the test config."""
+    made = []
+    if ON_POSTGRES:
+        url = POSTGRES_URL
+    else:
+        path = tmp_path / "canoe.db"
+        shutil.copy(migrated_database, path)
+        url = f"sqlite:///{path}"
+
+    def build(**overrides):
+        app = create_app(_settings(tmp_path, url, **overrides))
+        app.instance_path = str(tmp_path / "instance")
+        os.makedirs(app.instance_path, exist_ok=True)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if ON_POSTGRES and made:
+        _empty_postgres(made[0])
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user("minji") → a registered person with the shared test password."""
+
+    def make(handle: str, locale: str = "en", name: str | None = None):
+        with app.app_context():
+            user = accounts.register(f"{handle}@example.org", PASSWORD, name or handle.title(), handle, locale)
+            db.session.expunge(user)
+            return user
+
+    return make
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user_or_email, password: str = PASSWORD, **extra):
+        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+        return self.client.post("/login", data={"email": email, "password": password, **extra})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@dataclass
+class Cast:
+    """A group and one person in every relation to it."""
+
+    group: object
+    admin: object
+    facilitator: object
+    member: object
+    outsider: object
+
+    def person(self, role: str):
+        return None if role == "anonymous" else getattr(self, role)
+
+
+@pytest.fixture
+def make_cast(app, make_user):
+    """make_cast("coop", "private") → a group whose admin, facilitator and member are set up."""
+
+    def make(slug: str = "coop", visibility: str = "private"):
+        admin, facilitator, member, outsider = (
+            make_user(f"{slug}admin"), make_user(f"{slug}fac"), make_user(f"{slug}member"), make_user(f"{slug}out")
+        )
+        with app.app_context():
+            creator = db.session.merge(admin)
+            group = groups.create_group(creator, f"{slug.title()} Co-op", slug, "We share the work.", visibility)
+            for person, role in ((facilitator, "facilitator"), (member, "member")):
+                _, token = groups.create_invitation(creator, group, role, 7, None)
+                groups.accept_invitation(db.session.merge(person), token)
+            db.session.expunge_all()
+        return Cast(group, admin, facilitator, member, outsider)
+
+    return make
+
+
+@pytest.fixture
+def cast(make_cast):
+    return make_cast()
+
+
+ROLES = ["anonymous", "outsider", "member", "facilitator", "admin"]
