@@ -9,7 +9,7 @@ from flask_login import current_user
 LOCALES = ("ko", "en")
 
 # Babel's own long forms are verbose in Korean; these are the forms UI.md asks for.
-DATETIME_PATTERNS = {"ko": "y년 M월 d일 (E) a h:mm", "en": "EEE d MMM y, h:mm a"}
+DATETIME_PATTERNS = {"ko": "y년 M월 d일 (E) aaaa h:mm", "en": "EEE d MMM y, h:mm a"}
 DATE_PATTERNS = {"ko": "y년 M월 d일 (E)", "en": "EEE d MMM y"}
 
 
