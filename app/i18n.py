@@ -66,7 +66,15 @@ def day(value: date | datetime | None) -> str:
 # Final consonants of Latin letters and digits as Koreans read them, for names like "Sam".
 _LATIN_WITH_BATCHIM = set("lmnr")
 _DIGITS_WITH_BATCHIM = set("013678")
-PARTICLES = {"은/는": ("은", "는"), "이/가": ("이", "가"), "을/를": ("을", "를"), "과/와": ("과", "와"), "아/야": ("아", "야"), "이에요/예요": ("이에요", "예요")}
+PARTICLES = {
+    "은/는": ("은", "는"),
+    "이/가": ("이", "가"),
+    "을/를": ("을", "를"),
+    "과/와": ("과", "와"),
+    "아/야": ("아", "야"),
+    "이에요/예요": ("이에요", "예요"),
+    "으로/로": ("으로", "로"),
+}
 
 
 def has_batchim(word: str) -> bool:
@@ -85,7 +93,18 @@ def has_batchim(word: str) -> bool:
 def josa(word: str, pair: str) -> str:
     """`josa("민지", "을/를")` → "민지를". Only Korean uses it; other languages get the word."""
     with_final, without = PARTICLES[pair]
-    return f"{word}{with_final if has_batchim(word) else without}"
+    final = has_batchim(word)
+    # 으로/로 is the one pair where a final ㄹ counts as none: 서울로, not 서울으로.
+    if pair == "으로/로" and final and _final_is_rieul(word):
+        final = False
+    return f"{word}{with_final if final else without}"
+
+
+def _final_is_rieul(word: str) -> bool:
+    last = word.rstrip()[-1]
+    if "가" <= last <= "힣":
+        return (ord(last) - 0xAC00) % 28 == 8
+    return last.lower() in {"l", "1", "7", "8"}
 
 
 def particle(word: str, pair: str) -> str:
