@@ -86,10 +86,12 @@ def configure_blueprints(app: Flask) -> None:
     from app.accounts import bp as accounts_bp
     from app.archive import bp as archive_bp
     from app.groups import bp as groups_bp
+    from app.notifications import bp as notifications_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(archive_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def configure_cli(app: Flask) -> None:
