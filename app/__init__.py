@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 from app.config import Config, from_env
 from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
@@ -41,6 +42,10 @@ def configure_app(app: Flask, config: dict | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(app)
     app.config.setdefault("SESSION_COOKIE_SECURE", app.config["CANOE_ENV"] != "development")
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    upload_max = int(app.config["CANOE_UPLOAD_MAX_BYTES"])
+    if (app.config.get("MAX_CONTENT_LENGTH") or 0) <= upload_max:
+        # Room for the form's other fields, so a file just over the limit gets our message, not a 413.
+        app.config["MAX_CONTENT_LENGTH"] = upload_max + upload_max // 5 + 1024 * 1024
 
 
 def _instance_secret(app: Flask) -> str:
@@ -82,19 +87,34 @@ def _tune_sqlite(app: Flask, engine) -> None:
         cursor.close()
 
 
+class RowId(IntegerConverter):
+    """`<int:…>` in every route: a whole number a database id column can hold, else 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def configure_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = RowId
     from app.accounts import bp as accounts_bp
     from app.archive import bp as archive_bp
+    from app.decisions import bp as decisions_bp
     from app.groups import bp as groups_bp
+    from app.labour import bp as labour_bp
     from app.notifications import bp as notifications_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(archive_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(decisions_bp)
+    app.register_blueprint(labour_bp)
 
 
 def configure_cli(app: Flask) -> None:
+    from app.decisions.cli import decisions_cli
     from app.groups.cli import demo_command
 
     app.cli.add_command(demo_command)
+    app.cli.add_command(decisions_cli)

@@ -29,6 +29,10 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    CANOE_UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # per attached file
+    CANOE_ATTACHMENT_DIR = ""  # empty: instance/attachments; point several servers at one shared folder
+    # A whole request may be a little larger than one file, so a too-large file gets our own
+    # message; beyond this werkzeug answers 413. create_app keeps it above the upload limit.
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
 
 

@@ -16,8 +16,11 @@ class Refused(Exception):
 
 def show_on_form(form, refusal: Refused) -> None:
     """Put a service's refusal next to the field it concerns, or at the top of the form."""
+    # A plain str, so the page escapes it: a lazy string would pass as safe HTML, and some
+    # messages carry names people typed.
+    message = str(refusal.message)
     field = getattr(form, refusal.field, None) if refusal.field else None
     if field is not None:
-        field.errors = [*field.errors, refusal.message]
+        field.errors = [*field.errors, message]
     else:
-        form.form_errors.append(refusal.message)
+        form.form_errors.append(message)

@@ -82,6 +82,11 @@ def render_error(code: int, message=None):
 
 
 def init_app(app) -> None:
+    # Cookies are Secure outside development. configure_app's setdefault can't do this:
+    # Flask's own defaults already hold SESSION_COOKIE_SECURE = False.
+    if app.config["CANOE_ENV"] != "development":
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"
 
@@ -94,8 +99,14 @@ def init_app(app) -> None:
         response.vary.add("HX-Request")
         return response
 
+    def _http_error(e):
+        # An exception that carries its own page (the login form when throttled) keeps it.
+        if getattr(e, "response", None) is not None:
+            return e.response
+        return render_error(e.code)
+
     for code in (400, 403, 404, 405, 413, 429):
-        app.register_error_handler(code, lambda e, code=code: render_error(code))
+        app.register_error_handler(code, _http_error)
 
     @app.errorhandler(CSRFError)
     def _csrf(e):

@@ -1,14 +1,15 @@
 """Fixtures: an app on a freshly migrated database, a client, a CLI runner, people in every role.
 
 SQLite (default): the schema is migrated once into a template file that each test copies.
-PostgreSQL (DATABASE_URL set): the schema starts empty, is migrated once, and every table is
-emptied after each test.
+PostgreSQL (DATABASE_URL set): each test process (pytest-xdist worker) gets its own schema,
+which starts empty, is migrated once, and has every table emptied after each test.
 """
 import os
 import shutil
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, settings
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -18,9 +19,17 @@ from app.config import TestConfig, from_env
 from app.extensions import db
 from app.groups import services as groups
 
+# Property tests judge rules, not speed: no deadline, so a busy CI machine can't make them flaky.
+settings.register_profile("canoe", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("canoe")
+
 PASSWORD = "correct horse battery"
-POSTGRES_URL = os.environ.get("DATABASE_URL", "")
-ON_POSTGRES = POSTGRES_URL.startswith("postgresql")
+BASE_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = BASE_URL.startswith("postgresql")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+SCHEMA = f"canoe_test_{WORKER}"
+# Workers share one database, each in its own schema (psycopg passes `options` to the server).
+POSTGRES_URL = f"{BASE_URL}{'&' if '?' in BASE_URL else '?'}options=-csearch_path%3D{SCHEMA}" if ON_POSTGRES else ""
 
 
 def _settings(tmp_path, database_url: str, **overrides) -> dict:
@@ -33,10 +42,10 @@ def _settings(tmp_path, database_url: str, **overrides) -> dict:
 def migrated_database(tmp_path_factory):
     """The database URL (or, for SQLite, a template file) with every migration applied."""
     if ON_POSTGRES:
-        engine = create_engine(POSTGRES_URL)
+        engine = create_engine(BASE_URL)
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
         engine.dispose()
         app = create_app(_settings(None, POSTGRES_URL))
         with app.app_context():
@@ -110,6 +119,7 @@ def make_user(app):
     def make(handle: str, locale: str = "en", name: str | None = None):
         with app.app_context():
             user = accounts.register(f"{handle}@example.org", PASSWORD, name or handle.title(), handle, locale)
+            db.session.refresh(user)  # the commit expired it; load it before it leaves the session
             db.session.expunge(user)
             return user
 
@@ -161,6 +171,7 @@ def make_cast(app, make_user):
             for person, role in ((facilitator, "facilitator"), (member, "member")):
                 _, token = groups.create_invitation(creator, group, role, 7, None)
                 groups.accept_invitation(db.session.merge(person), token)
+            db.session.refresh(group)
             db.session.expunge_all()
         return Cast(group, admin, facilitator, member, outsider)
 

@@ -1,9 +1,18 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-HANDLE_PATTERN = r"^[A-Za-z0-9가-힣]+$"
+from app.forms import TextForm
+
+HANDLE_PATTERN = r"^[A-Za-z0-9가-힣]+\Z"  # \Z, not $: "$" would let "a\n" through
+# Shape only (we never mail-check at sign-up); WTForms' Email() needs email_validator, not installed.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+\Z"
+# SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples (an error under pytest).
+LANGUAGE_CHOICES = [SelectChoice("ko", "한국어"), SelectChoice("en", "English")]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 def _handle_field():
@@ -35,13 +44,14 @@ def _new_password_field(label):
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(TextForm):
     email = EmailField(
         _l("Email"),
+        filters=[_strip],  # phones add a space after an autocompleted address
         validators=[
             DataRequired(_l("Enter your email address.")),
             Length(max=254, message=_l("That email address is too long.")),
-            Email(message=_l("That doesn't look like an email address."), check_deliverability=False),
+            Regexp(EMAIL_PATTERN, message=_l("That doesn't look like an email address.")),
         ],
     )
     display_name = _name_field()
@@ -52,23 +62,23 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(TextForm):
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(TextForm):
     display_name = _name_field()
     handle = _handle_field()
 
 
-class SettingsForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("ko", "한국어"), ("en", "English")])
+class SettingsForm(TextForm):
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     timezone = SelectField(_l("Time zone"), validate_choice=False)
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(TextForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password."))])
     password = _new_password_field(_l("New password"))
     confirm = PasswordField(
@@ -76,5 +86,5 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class LanguageForm(FlaskForm):
-    lang = SelectField(_l("Language"), choices=[("ko", "한국어"), ("en", "English")])
+class LanguageForm(TextForm):
+    lang = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)

@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -42,13 +42,20 @@ def register():
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
 
 
+def _throttled(_limit):
+    return make_response(login_throttled())
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["CANOE_LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["CANOE_LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed, on_breach=_throttled
+)
 @limiter.limit(
     lambda: current_app.config["CANOE_LOGIN_LIMIT_PER_ACCOUNT"],
     key_func=_login_account_key,
     methods=["POST"],
     deduct_when=_failed,
+    on_breach=_throttled,
 )
 def login():
     if current_user.is_authenticated:
@@ -132,7 +139,10 @@ def password():
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
-            login_user(current_user._get_current_object())  # this session carries the new token; the others are out
+            # This session carries the new token; the others are out. A device that was
+            # remembered stays remembered: its old remember cookie no longer works.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("accounts.settings"))
     return render_template("accounts/password.html", form=form), 200 if not form.errors else 422

@@ -1,9 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from flask import current_app
+from wtforms import (
+    DateField, HiddenField, IntegerField, MultipleFileField, SelectChoice, SelectField, StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.archive.files import EXTENSIONS, human_size
 from app.archive.models import REACTIONS
+from app.forms import TextForm, UploadForm
 
 MAX_BODY = 50_000
 
@@ -30,22 +34,43 @@ def _tags():
     )
 
 
-class ThreadForm(FlaskForm):
+class _UploadLimit:
+    """The configured size limit, read when the hint is shown (forms are made before the app)."""
+
+    def __str__(self) -> str:
+        number, unit = human_size(current_app.config["CANOE_UPLOAD_MAX_BYTES"])
+        return f"{number} {unit}"
+
+
+def _files():
+    # Checked by the services (size, type, real images); the field only collects them.
+    return MultipleFileField(
+        _l("Attach files"),
+        description=_l("Images, PDF, text and office files, up to %(size)s each.", size=_UploadLimit()),
+        render_kw={"accept": ",".join("." + ext for ext in EXTENSIONS)},
+    )
+
+
+class ThreadForm(UploadForm):
     title = _title()
     body = _body(_l("What do you want to talk about?"))
     tags = _tags()
+    files = _files()
 
 
-class CommentForm(FlaskForm):
+class CommentForm(UploadForm):
     body = _body(_l("Your reply"))
-    parent_id = IntegerField(validators=[Optional()])
+    # Ids the database can hold (an INTEGER column); anything else is not a comment of this thread.
+    parent_id = IntegerField(validators=[Optional(), NumberRange(
+        min=1, max=2**31 - 1, message=_l("You can only reply to a comment in this thread."))])
+    files = _files()
 
 
-class CommentEditForm(FlaskForm):
+class CommentEditForm(TextForm):
     body = _body(_l("Your reply"))
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(UploadForm):
     title = _title()
     folder = StringField(
         _l("Folder"),
@@ -54,14 +79,15 @@ class DocumentForm(FlaskForm):
     )
     body = _body(_l("Text"))
     tags = _tags()
+    files = _files()
 
 
-class ReactionForm(FlaskForm):
-    kind = SelectField(choices=[(k, k) for k in REACTIONS])
+class ReactionForm(TextForm):
+    kind = SelectField(choices=[SelectChoice(k, k) for k in REACTIONS])
     next = HiddenField()
 
 
-class TimelineForm(FlaskForm):
+class TimelineForm(TextForm):
     """The timeline's filters; read from the query string, so no CSRF token."""
 
     class Meta:
@@ -70,13 +96,13 @@ class TimelineForm(FlaskForm):
     kind = SelectField(
         _l("What"),
         choices=[
-            ("", _l("Everything")),
-            ("thread", _l("Threads")),
-            ("comment", _l("Replies")),
-            ("document", _l("Documents")),
-            ("member", _l("Members")),
-            ("group", _l("Group")),
-            ("invitation", _l("Invitations")),
+            SelectChoice("", _l("Everything")),
+            SelectChoice("thread", _l("Threads")),
+            SelectChoice("comment", _l("Replies")),
+            SelectChoice("document", _l("Documents")),
+            SelectChoice("member", _l("Members")),
+            SelectChoice("group", _l("Group")),
+            SelectChoice("invitation", _l("Invitations")),
         ],
         validators=[Optional()],
     )

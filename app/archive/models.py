@@ -205,6 +205,7 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    group: Mapped["Group"] = relationship()  # noqa: F821
     uploader: Mapped["User | None"] = relationship()  # noqa: F821
 
     __table_args__ = (Index("ix_attachments_target", "target_type", "target_id"),)

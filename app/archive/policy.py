@@ -45,3 +45,23 @@ def can_close(user, thread) -> bool:
 
 def can_export(user, group) -> bool:
     return groups.can_admin(user, group)
+
+
+def can_download(user, group, attachment, target) -> bool:
+    """A file is read like the post it hangs on: readers of the group, while neither is deleted.
+
+    `target` is the thread, comment or document (a comment's thread counts too).
+    """
+    if attachment.deleted_at is not None or target is None or getattr(target, "deleted_at", None) is not None:
+        return False
+    thread = getattr(target, "thread", None)
+    if thread is not None and thread.deleted_at is not None:
+        return False
+    return can_read(user, group)
+
+
+def can_remove_attachment(user, group, attachment) -> bool:
+    """The member who uploaded it, or an admin of the group."""
+    if attachment.uploader_id == getattr(user, "id", None) and groups.can_write(user, group):
+        return True
+    return groups.can_admin(user, group)

@@ -1,17 +1,23 @@
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_timezone, gettext as _
+from flask import (
+    Response, abort, flash, g, redirect, render_template, request, send_file, stream_with_context, url_for,
+)
+from flask_babel import format_decimal, get_timezone, gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
+from sqlalchemy.exc import DataError
+from wtforms import SelectChoice
 
-from app.archive import bp, policy, services
+from app.archive import bp, files, policy, services
+from app.archive import export  # after policy: loading app.groups on the way needs archive.services whole
 from app.archive.diff import diff
 from app.archive.forms import CommentEditForm, CommentForm, DocumentForm, ReactionForm, ThreadForm, TimelineForm
 from app.errors import Refused, show_on_form
-from app.extensions import htmx
+from app.extensions import db, htmx
 from app.groups import services as groups
+from app.security import render_error
 
 
 def _group(slug):
@@ -21,6 +27,27 @@ def _group(slug):
 
 def _status(form) -> int:
     return 422 if form.errors else 200
+
+
+def _live_thread(thread_id):
+    """A thread this person may read that is not deleted: a deleted one is gone from the pages (404)."""
+    thread = services.thread_for(current_user, thread_id)
+    if thread.deleted_at is not None:
+        abort(404)
+    return thread
+
+
+@bp.errorhandler(OverflowError)
+@bp.errorhandler(DataError)
+def _number_too_large(error):
+    """An id past what the database can hold names nothing here: 404, not 500.
+
+    SQLite can't bind it (OverflowError); PostgreSQL refuses it, "integer out of range" (22003).
+    """
+    if isinstance(error, DataError) and getattr(error.orig, "sqlstate", None) != "22003":
+        raise error
+    db.session.rollback()  # PostgreSQL's transaction is aborted; the error page still reads
+    return render_error(404)
 
 
 def _thread_url(thread, comment_id=None) -> str:
@@ -35,7 +62,8 @@ def _thread_url(thread, comment_id=None) -> str:
 @bp.route("/g/<slug>/threads")
 def threads(slug):
     group = _group(slug)
-    page = max(request.args.get("page", 1, type=int), 1)
+    # Bounded: a page past any real list is empty, and the offset must fit the database's integers.
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     tag = request.args.get("tag") or None
     author = request.args.get("author", type=int)
     rows, more = services.thread_list(current_user, group, tag=tag, author_id=author, page=page)
@@ -55,8 +83,9 @@ def new_thread(slug):
     form = ThreadForm()
     if form.validate_on_submit():
         try:
-            thread = services.start_thread(
-                current_user, group, form.title.data, form.body.data, services.parse_tags(form.tags.data)
+            thread = services.start_thread_with_files(
+                current_user, group, form.title.data, form.body.data, services.parse_tags(form.tags.data),
+                request.files.getlist("files"),
             )
         except Refused as refusal:
             show_on_form(form, refusal)
@@ -84,17 +113,22 @@ def _thread_context(thread, form=None):
                                  first_unread)
     reactions = services.reactions_for("comment", [c.id for c in comments], current_user)
     reactions.update({-1: services.reactions_for("thread", [thread.id], current_user).get(thread.id, {})})
+    from app.decisions.services import proposals_in_thread
+
+    member = policy.can_post(current_user, thread.group)
     return dict(
         thread=thread,
         group=thread.group,
+        proposals=proposals_in_thread(thread),
         roots=roots,
         expanded=expanded,
         reactions=reactions,
+        attachments=services.attachments_for({"thread": [thread.id], "comment": [c.id for c in comments]}),
         first_unread=first_unread,
         reply_to=request.args.get("reply_to", type=int),
         form=form or CommentForm(formdata=None),
-        can_post=policy.can_post(current_user, thread.group) and not thread.closed and thread.deleted_at is None,
-        can_react=policy.can_post(current_user, thread.group),
+        can_post=member and not thread.closed and thread.deleted_at is None,
+        can_react=member,
         can_edit=policy.can_edit(current_user, thread),
         can_close=policy.can_close(current_user, thread),
         can_moderate=policy.can_moderate(current_user, thread.group),
@@ -111,14 +145,17 @@ def thread(thread_id):
     if thread.deleted_at is not None:
         abort(404)
     context = _thread_context(thread)
+    # Render before marking the visit: its commit expires every loaded row, and the page would
+    # then reload each comment and author one query at a time.
+    page = render_template("archive/thread.html", **context)
     services.visit(current_user, thread)
-    return render_template("archive/thread.html", **context)
+    return page
 
 
 @bp.route("/t/<int:thread_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_thread(thread_id):
-    thread = services.thread_for(current_user, thread_id)
+    thread = _live_thread(thread_id)
     if not policy.can_edit(current_user, thread):
         abort(403)
     form = ThreadForm(obj=thread)
@@ -127,8 +164,8 @@ def edit_thread(thread_id):
         form.tags.data = " ".join(t.name for t in thread.tags)
     if form.validate_on_submit():
         try:
-            services.edit_thread(current_user, thread, form.title.data, form.body.data,
-                                 services.parse_tags(form.tags.data))
+            services.edit_thread_with_files(current_user, thread, form.title.data, form.body.data,
+                                            services.parse_tags(form.tags.data), request.files.getlist("files"))
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
@@ -137,7 +174,7 @@ def edit_thread(thread_id):
 
 
 def _thread_action(thread_id, change, message):
-    thread = services.thread_for(current_user, thread_id)
+    thread = _live_thread(thread_id)
     change(thread)
     flash(message, "success")
     return redirect(_thread_url(thread))
@@ -170,7 +207,7 @@ def unpin_thread(thread_id):
 @bp.route("/t/<int:thread_id>/delete", methods=["POST"])
 @login_required
 def delete_thread(thread_id):
-    thread = services.thread_for(current_user, thread_id)
+    thread = _live_thread(thread_id)
     services.delete_thread(current_user, thread)
     flash(_("The thread is deleted."), "success")
     return redirect(url_for("archive.threads", slug=thread.group.slug))
@@ -187,7 +224,8 @@ def add_comment(thread_id):
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            comment = services.add_comment(current_user, thread, form.body.data, form.parent_id.data)
+            comment = services.add_comment_with_files(current_user, thread, form.body.data, form.parent_id.data,
+                                                      request.files.getlist("files"))
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
@@ -213,6 +251,8 @@ def _new_comment_fragment(thread, comment):
 @login_required
 def reply_form(comment_id):
     comment = services.comment_for(current_user, comment_id)
+    if not policy.can_post(current_user, comment.thread.group):
+        abort(403)
     if not htmx:
         return redirect(url_for("archive.thread", thread_id=comment.thread_id, reply_to=comment.id,
                                 show=comment.id, _anchor=f"reply-{comment.id}"))
@@ -294,7 +334,8 @@ def react(target_type, target_id):
 # ---------------------------------------------------------------- history
 
 
-def _history(target, group, back_url, title):
+def show_history(target, group, back_url, title):
+    """The version list and a diff between two versions, for anything with revisions."""
     versions = services.revisions(target)
     numbers = [r.number for r in versions]
     if not versions:
@@ -316,7 +357,7 @@ def thread_history(thread_id):
     thread = services.thread_for(current_user, thread_id)
     if thread.deleted_at is not None:
         abort(404)
-    return _history(thread, thread.group, _thread_url(thread), thread.title)
+    return show_history(thread, thread.group, _thread_url(thread), thread.title)
 
 
 @bp.route("/c/<int:comment_id>/history")
@@ -324,13 +365,13 @@ def comment_history(comment_id):
     comment = services.comment_for(current_user, comment_id)
     if comment.deleted_at is not None:
         abort(404)
-    return _history(comment, comment.thread.group, _thread_url(comment.thread, comment.id), comment.thread.title)
+    return show_history(comment, comment.thread.group, _thread_url(comment.thread, comment.id), comment.thread.title)
 
 
 @bp.route("/d/<int:document_id>/history")
 def document_history(document_id):
     document = services.document_for(current_user, document_id)
-    return _history(document, document.group, url_for("archive.document", document_id=document.id), document.title)
+    return show_history(document, document.group, url_for("archive.document", document_id=document.id), document.title)
 
 
 # ---------------------------------------------------------------- documents
@@ -357,8 +398,9 @@ def new_document(slug):
         form.folder.data = request.args.get("folder", "")
     if form.validate_on_submit():
         try:
-            document = services.write_document(current_user, group, form.title.data, form.body.data,
-                                                form.folder.data, services.parse_tags(form.tags.data))
+            document = services.write_document_with_files(current_user, group, form.title.data, form.body.data,
+                                                           form.folder.data, services.parse_tags(form.tags.data),
+                                                           request.files.getlist("files"))
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
@@ -374,6 +416,8 @@ def document(document_id):
         "archive/document.html", document=document, group=document.group,
         can_edit=policy.can_edit(current_user, document), can_delete=policy.can_delete(current_user, document),
         can_admin=groups.policy.can_admin(current_user, document.group),
+        attachments=services.attachments_for({"document": [document.id]}).get(("document", document.id), []),
+        me_id=getattr(current_user, "id", None) if policy.can_post(current_user, document.group) else None,
     )
 
 
@@ -389,8 +433,9 @@ def edit_document(document_id):
         form.tags.data = " ".join(t.name for t in document.tags)
     if form.validate_on_submit():
         try:
-            services.edit_document(current_user, document, form.title.data, form.body.data, form.folder.data,
-                                   services.parse_tags(form.tags.data))
+            services.edit_document_with_files(current_user, document, form.title.data, form.body.data,
+                                              form.folder.data, services.parse_tags(form.tags.data),
+                                              request.files.getlist("files"))
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
@@ -417,22 +462,37 @@ def _local_midnight(day, days_after=0):
     return datetime.combine(day + timedelta(days=days_after), time(), zone).astimezone(timezone.utc)
 
 
+def _day_start(field, days_after=0):
+    """`_local_midnight` of a date field, or None with the field's own error for a day at the
+    very edge of the calendar (year 1, year 9999), where the time zone shift has no room."""
+    try:
+        return _local_midnight(field.data, days_after)
+    except OverflowError:
+        field.errors.append(field.gettext("Not a valid date value."))
+        return None
+
+
 @bp.route("/g/<slug>/timeline")
 def timeline(slug):
     group = _group(slug)
     form = TimelineForm(request.args)
     people = groups.current_members(group)
-    form.person.choices = [("", _("Anyone"))] + [(m.user_id, m.user.display_name) for m in people]
+    form.person.choices = [SelectChoice("", _("Anyone"))] + [SelectChoice(m.user_id, m.user.display_name) for m in people]
     where = services.TimelineFilter()
     if form.validate():
-        where = services.TimelineFilter(
-            category=form.kind.data or None,
-            person_id=form.person.data,
-            tag=(form.tag.data or "").strip().lstrip("#") or None,
-            since=_local_midnight(form.since.data) if form.since.data else None,
-            until=_local_midnight(form.until.data, 1) if form.until.data else None,
-        )
+        since = _day_start(form.since) if form.since.data else None
+        until = _day_start(form.until, 1) if form.until.data else None
+        if not form.errors:
+            where = services.TimelineFilter(
+                category=form.kind.data or None,
+                person_id=form.person.data,
+                tag=(form.tag.data or "").strip().lstrip("#") or None,
+                since=since,
+                until=until,
+            )
     before = request.args.get("before", type=int)
+    readable = set(groups.policy.readable_among(current_user, group.working_groups))
+    where.hidden_groups = tuple(wg.id for wg in group.working_groups if wg not in readable)
     events = services.timeline([group.id], limit=PER_TIMELINE_PAGE + 1, before_id=before, where=where)
     more = len(events) > PER_TIMELINE_PAGE
     events = events[:PER_TIMELINE_PAGE]
@@ -446,3 +506,63 @@ def timeline(slug):
 
 
 PER_TIMELINE_PAGE = 40
+
+
+# ---------------------------------------------------------------- attachments
+
+
+@bp.app_template_filter("filesize")
+def filesize(size: int) -> str:
+    number, unit = files.human_size(size)
+    return f"{format_decimal(number)} {unit}"
+
+
+@bp.route("/files/<int:attachment_id>/<path:filename>")
+def attachment(attachment_id, filename):
+    """A file, after the permission check. Only safe images show in the browser; the rest download.
+
+    The name in the address is for people; the id decides which file it is.
+    """
+    attachment, _target = services.attachment_for(current_user, attachment_id)
+    path = files.path_for(attachment.sha256)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path, mimetype=attachment.content_type, as_attachment=attachment.content_type not in files.INLINE_TYPES,
+        download_name=attachment.filename, conditional=True, etag=attachment.sha256,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Opened directly, a file is a page of its own: no scripts, no plugins, no same-origin rights.
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.cache_control.private = True
+    return response
+
+
+@bp.route("/attachments/<int:attachment_id>/remove", methods=["POST"])
+@login_required
+def remove_attachment(attachment_id):
+    attachment, target = services.attachment_for(current_user, attachment_id)
+    services.remove_attachment(current_user, attachment)
+    flash(_("The file %(name)s is removed.", name=attachment.filename), "success")
+    if attachment.target_type == "document":
+        return redirect(url_for("archive.document", document_id=target.id))
+    if attachment.target_type == "comment":
+        return redirect(_thread_url(target.thread, target.id))
+    return redirect(_thread_url(target))
+
+
+# ---------------------------------------------------------------- export
+
+
+@bp.route("/g/<slug>/export")
+@login_required
+def export_archive(slug):
+    """The group's whole archive as a zip, written while it downloads (never whole in memory)."""
+    group = _group(slug)
+    if not policy.can_export(current_user, group):
+        abort(403)
+    response = Response(stream_with_context(export.stream(group)), mimetype="application/zip")
+    response.headers.set("Content-Disposition", "attachment", filename=export.archive_name(group))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -3,6 +3,7 @@
 Every change checks permission here, writes its Event in the same transaction, and renders
 markdown once, at write time.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,9 +14,10 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts.models import User
-from app.archive import policy
+from app.archive import files, policy
 from app.archive.models import (
     REACTIONS,
+    Attachment,
     Comment,
     Document,
     Event,
@@ -62,6 +64,8 @@ class TimelineFilter:
     tag: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Working groups the viewer can't read: their start stays out of the co-op's timeline.
+    hidden_groups: tuple[int, ...] = ()
 
 
 def timeline(group_ids: list[int], limit: int = 30, before_id: int | None = None,
@@ -82,6 +86,8 @@ def timeline(group_ids: list[int], limit: int = 30, before_id: int | None = None
 
 
 def _filtered(query, where: TimelineFilter):
+    if where.hidden_groups:
+        query = query.where(~and_(Event.target_type == "group", Event.target_id.in_(where.hidden_groups)))
     if where.category in EVENT_CATEGORIES:
         query = query.where(Event.kind.startswith(where.category + "."))
     if where.person_id:
@@ -228,8 +234,12 @@ def thread_for(user, thread_id: int) -> Thread:
     return thread
 
 
-def start_thread(user, group: Group, title: str, body: str, tags: list[str] | None = None) -> Thread:
-    """A member starts a thread; it is their first revision, and mentions notify once."""
+def start_thread(user, group: Group, title: str, body: str, tags: list[str] | None = None,
+                 commit: bool = True) -> Thread:
+    """A member starts a thread; it is their first revision, and mentions notify once.
+
+    `commit=False` lets a caller (a proposal) make the thread part of its own transaction.
+    """
     _require(policy.can_post(user, group))
     title, body = _check_title(title), _check_text(body)
     html, mentioned = _render(group, body)
@@ -241,7 +251,8 @@ def start_thread(user, group: Group, title: str, body: str, tags: list[str] | No
     _mention_once(user, group, thread, mentioned, title, thread.id)
     record_event(group, user, "thread.started", thread, title=title)
     mark_read(user, thread)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return thread
 
 
@@ -313,7 +324,8 @@ def thread_list(user, group: Group, tag: str | None = None, author_id: int | Non
     threads = list(db.session.scalars(query))
     more = len(threads) > PER_PAGE
     threads = threads[:PER_PAGE]
-    unread = _unread_counts(user, [t.id for t in threads])
+    # Only members keep read state (see `visit`): a visitor would see every thread "new" forever.
+    unread = _unread_counts(user, [t.id for t in threads]) if policy.can_post(user, group) else {}
     return [ThreadRow(t, unread.get(t.id, 0)) for t in threads], more
 
 
@@ -391,6 +403,11 @@ def comment_for(user, comment_id: int) -> Comment:
     return comment
 
 
+def _still_reads(user_id: int, group: Group) -> bool:
+    person = db.session.get(User, user_id)
+    return person is not None and policy.can_read(person, group)
+
+
 def add_comment(user, thread: Thread, body: str, parent_id: int | None = None) -> Comment:
     """A member replies to the thread or to a comment in it, while the thread is open."""
     _require(policy.can_post(user, thread.group))
@@ -416,7 +433,8 @@ def add_comment(user, thread: Thread, body: str, parent_id: int | None = None) -
     _revise(comment, user, body)
     _mention_once(user, thread.group, comment, mentioned, thread.title, thread.id)
     replied_to = parent.author_id if parent is not None else thread.author_id
-    if replied_to and replied_to not in {m.id for m in mentioned}:
+    # Someone who has left a private group hears nothing more from it.
+    if replied_to and replied_to not in {m.id for m in mentioned} and _still_reads(replied_to, thread.group):
         notify([replied_to], "reply", user, thread.group, comment, title=thread.title, thread_id=thread.id)
     record_event(thread.group, user, "comment.added", comment, title=thread.title, thread_id=thread.id)
     mark_read(user, thread)
@@ -461,7 +479,7 @@ class Node:
     replying_to: User | None = None  # set when shown shallower than it really is
     children: list["Node"] = field(default_factory=list)
     unread: bool = False
-    has_replies: bool = False
+    has_replies: bool = False  # a reply that is itself shown hangs under it
 
     @property
     def visible(self) -> bool:
@@ -480,7 +498,8 @@ def comment_tree(comments: list[Comment], last_seen_id: int | None = None) -> li
     real_depth: dict[int, int] = {}
     authors = {c.id: c.author for c in comments}
     roots: list[Node] = []
-    for c in sorted(comments, key=lambda c: c.id):  # a parent always has a smaller id
+    ordered = sorted(comments, key=lambda c: c.id)  # a parent always has a smaller id
+    for c in ordered:
         parent = nodes.get(c.parent_id) if c.parent_id else None
         depth = real_depth[c.parent_id] + 1 if parent is not None else 1
         real_depth[c.id] = depth
@@ -489,7 +508,6 @@ def comment_tree(comments: list[Comment], last_seen_id: int | None = None) -> li
             node, holder[c.id] = Node(c, 1, unread=unread), None
             roots.append(node)
         else:
-            parent.has_replies = True
             if depth <= SHOWN_DEPTH:
                 node, holder[c.id] = Node(c, depth, unread=unread), parent
             else:
@@ -497,6 +515,11 @@ def comment_tree(comments: list[Comment], last_seen_id: int | None = None) -> li
                 holder[c.id] = holder[c.parent_id]
             holder[c.id].children.append(node)
         nodes[c.id] = node
+    # Newest first, so a reply's own visibility is settled before its parent asks: a deleted
+    # comment stays as a placeholder only while a reply that is still shown hangs under it.
+    for c in reversed(ordered):
+        if c.parent_id in nodes and nodes[c.id].visible:
+            nodes[c.parent_id].has_replies = True
     return roots
 
 
@@ -648,3 +671,155 @@ def document_list(group: Group, folder: str | None = None, tag: str | None = Non
     if tag:
         query = query.where(Document.tags.any(Tag.name == tag.lower()))
     return list(db.session.scalars(query))
+
+
+# ---------------------------------------------------------------- attachments
+#
+# Files ride along with a post: every chosen file is checked before anything is written, so
+# a refused file leaves neither the post nor any file behind. The bytes are stored (once per
+# content hash) before the post is saved; if saving fails, bytes that were new are taken back.
+
+
+def _target_type(target) -> str:
+    return type(target).__name__.lower()
+
+
+@contextmanager
+def _files_kept(checked: list[files.Upload]):
+    """Store the files' bytes for the body of the `with`; if the body fails, remove the new ones."""
+    written: list[str] = []
+    try:
+        for upload in checked:
+            if files.store(upload):
+                written.append(upload.sha256)
+        yield
+    except BaseException:
+        db.session.rollback()
+        for sha256 in written:
+            if not db.session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256)):
+                files.discard(sha256)
+        raise
+
+
+def _add_attachments(user, group: Group, target, checked: list[files.Upload]) -> list[Attachment]:
+    rows = [
+        Attachment(group_id=group.id, target_type=_target_type(target), target_id=target.id, uploader_id=user.id,
+                   filename=u.filename, content_type=u.content_type, size=u.size, sha256=u.sha256)
+        for u in checked
+    ]
+    db.session.add_all(rows)
+    return rows
+
+
+def start_thread_with_files(user, group: Group, title: str, body: str, tags: list[str] | None = None,
+                            uploads=()) -> Thread:
+    """start_thread, with files attached to the new thread; a refused file saves nothing."""
+    _require(policy.can_post(user, group))
+    checked = files.check_all(uploads)
+    with _files_kept(checked):
+        thread = start_thread(user, group, title, body, tags, commit=False)
+        _add_attachments(user, group, thread, checked)
+        db.session.commit()
+    return thread
+
+
+def edit_thread_with_files(user, thread: Thread, title: str, body: str, tags: list[str] | None = None,
+                           uploads=()) -> Thread:
+    """edit_thread, adding files to the thread; a refused file changes nothing."""
+    _require(policy.can_edit(user, thread))
+    checked = files.check_all(uploads)
+    with _files_kept(checked):
+        edit_thread(user, thread, title, body, tags)
+        if checked:
+            _add_attachments(user, thread.group, thread, checked)
+            db.session.commit()
+    return thread
+
+
+def add_comment_with_files(user, thread: Thread, body: str, parent_id: int | None = None, uploads=()) -> Comment:
+    """add_comment, with files attached to the new comment; a refused file saves nothing."""
+    _require(policy.can_post(user, thread.group))
+    checked = files.check_all(uploads)
+    with _files_kept(checked):
+        comment = add_comment(user, thread, body, parent_id)
+        if checked:
+            _add_attachments(user, thread.group, comment, checked)
+            db.session.commit()
+    return comment
+
+
+def write_document_with_files(user, group: Group, title: str, body: str, folder: str = "",
+                              tags: list[str] | None = None, uploads=()) -> Document:
+    """write_document, with files attached to the new page; a refused file saves nothing."""
+    _require(policy.can_post(user, group))
+    checked = files.check_all(uploads)
+    with _files_kept(checked):
+        document = write_document(user, group, title, body, folder, tags)
+        if checked:
+            _add_attachments(user, group, document, checked)
+            db.session.commit()
+    return document
+
+
+def edit_document_with_files(user, document: Document, title: str, body: str, folder: str = "",
+                             tags: list[str] | None = None, uploads=()) -> Document:
+    """edit_document, adding files to the page; a refused file changes nothing."""
+    _require(policy.can_edit(user, document))
+    checked = files.check_all(uploads)
+    with _files_kept(checked):
+        edit_document(user, document, title, body, folder, tags)
+        if checked:
+            _add_attachments(user, document.group, document, checked)
+            db.session.commit()
+    return document
+
+
+def _attachment_target(attachment: Attachment):
+    """The thread, comment (with its thread) or document a file hangs on; None if it is gone."""
+    if attachment.target_type == "comment":
+        return db.session.scalar(
+            select(Comment).where(Comment.id == attachment.target_id).options(selectinload(Comment.thread))
+        )
+    model = {"thread": Thread, "document": Document}.get(attachment.target_type)
+    return db.session.get(model, attachment.target_id) if model is not None else None
+
+
+def attachment_for(user, attachment_id: int) -> tuple[Attachment, object]:
+    """A file this person may download, and what it hangs on. Else 404: outsiders of a private
+    group, removed files and files of deleted posts all look like nothing at all."""
+    attachment = db.session.scalar(
+        select(Attachment)
+        .where(Attachment.id == attachment_id)
+        .options(selectinload(Attachment.group).selectinload(Group.parent))
+    )
+    if attachment is None:
+        raise NotFound()
+    target = _attachment_target(attachment)
+    if not policy.can_download(user, attachment.group, attachment, target):
+        raise NotFound()
+    return attachment, target
+
+
+def remove_attachment(user, attachment: Attachment) -> None:
+    """The uploader or an admin removes a file: it disappears from the post and stops being served.
+
+    A soft delete: the row stays for the record; the bytes stay too, since other posts may
+    share them (they are stored once per content).
+    """
+    _require(attachment.deleted_at is None and policy.can_remove_attachment(user, attachment.group, attachment))
+    attachment.deleted_at = utcnow()
+    db.session.commit()
+
+
+def attachments_for(targets: dict[str, list[int]]) -> dict[tuple[str, int], list[Attachment]]:
+    """{(target type, id): its files, oldest first} for many posts in one query."""
+    wanted = [and_(Attachment.target_type == kind, Attachment.target_id.in_(ids)) for kind, ids in targets.items() if ids]
+    if not wanted:
+        return {}
+    rows = db.session.scalars(
+        select(Attachment).where(Attachment.deleted_at.is_(None), or_(*wanted)).order_by(Attachment.id)
+    )
+    result: dict[tuple[str, int], list[Attachment]] = {}
+    for attachment in rows:
+        result.setdefault((attachment.target_type, attachment.target_id), []).append(attachment)
+    return result

@@ -1,13 +1,20 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.forms import TextForm
+
+# SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples (an error under pytest).
 VISIBILITY_CHOICES = [
-    ("private", _l("Private — only members see anything")),
-    ("public", _l("Public — anyone can read; only members write")),
+    SelectChoice("private", _l("Private — only members see anything")),
+    SelectChoice("public", _l("Public — anyone can read; only members write")),
 ]
-ROLE_CHOICES = [("member", _l("Member")), ("facilitator", _l("Facilitator")), ("admin", _l("Admin"))]
+ROLE_CHOICES = [
+    SelectChoice("member", _l("Member")),
+    SelectChoice("facilitator", _l("Facilitator")),
+    SelectChoice("admin", _l("Admin")),
+]
+LOCALE_CHOICES = [SelectChoice("ko", "한국어"), SelectChoice("en", "English")]
 
 
 def _name():
@@ -17,15 +24,21 @@ def _name():
     )
 
 
+def _or_empty(value):
+    # A form posted without the field at all gives None; the group's description is text.
+    return value if value is not None else ""
+
+
 def _description():
     return TextAreaField(
         _l("What is this group for?"),
         description=_l("Markdown works here."),
+        filters=[_or_empty],
         validators=[Length(max=10_000, message=_l("Keep the description under 10,000 characters."))],
     )
 
 
-class GroupForm(FlaskForm):
+class GroupForm(TextForm):
     name = _name()
     slug = StringField(
         _l("Web address"),
@@ -40,15 +53,15 @@ class GroupForm(FlaskForm):
     visibility = RadioField(_l("Who can see it"), choices=VISIBILITY_CHOICES, default="private")
 
 
-class GroupSettingsForm(FlaskForm):
+class GroupSettingsForm(TextForm):
     name = _name()
     description = _description()
     visibility = RadioField(_l("Who can see it"), choices=VISIBILITY_CHOICES)
     timezone = SelectField(_l("Time zone"), validate_choice=False)
-    locale = SelectField(_l("Group language"), choices=[("ko", "한국어"), ("en", "English")])
+    locale = SelectField(_l("Group language"), choices=LOCALE_CHOICES)
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(TextForm):
     role = SelectField(_l("Joins as"), choices=ROLE_CHOICES, default="member")
     days = IntegerField(
         _l("Valid for (days)"),
@@ -66,24 +79,25 @@ class InvitationForm(FlaskForm):
     note = StringField(_l("Note for yourself"), validators=[Length(max=120, message=_l("Keep the note under 120 characters."))])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(TextForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
-class CapacityForm(FlaskForm):
+class CapacityForm(TextForm):
     capacity_percent = IntegerField(
         _l("Care-work capacity (%)"),
         description=_l("Your share of a full care-work load: 100 for full, 50 for half."),
         validators=[
             DataRequired(_l("Enter a capacity between 10 and 100.")),
-            NumberRange(10, 100, message=_l("Capacity is between 10% and 100%.")),
+            # No "%" here: NumberRange %-formats its message, and "10% a" would raise (a 500).
+            NumberRange(10, 100, message=_l("Enter a capacity between 10 and 100.")),
         ],
     )
 
 
-class AddMemberForm(FlaskForm):
+class AddMemberForm(TextForm):
     user_id = SelectField(_l("Member of the co-op"), coerce=int, validate_choice=False)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TextForm):
     """A button that changes something: nothing to fill in but the CSRF token."""

@@ -82,6 +82,23 @@ def can_create_working_group(user, group: Group) -> bool:
     return group.parent_id is None and can_facilitate(user, group)
 
 
+def readable_among(user, groups: list[Group]) -> list[Group]:
+    """Those of these groups the person may read, in one query whatever their number."""
+    ids = {g.id for g in groups} | {g.parent_id for g in groups if g.parent_id is not None}
+    roles = roles_of(user, list(ids))
+    return [
+        g
+        for g in groups
+        if _readable(g.id, g.parent_id, g.is_public, g.parent.is_public if g.parent_id is not None else True, roles)
+    ]
+
+
+def visible_events(events: list, readable_ids) -> list:
+    """Events minus those about another group the viewer can't read: a private working group's
+    start is in its co-op's timeline, but its name is not for co-op members outside it."""
+    return [e for e in events if e.target_type != "group" or e.target_id in (e.group_id, *readable_ids)]
+
+
 def readable_group_ids(user) -> list[int]:
     """Ids of every group this person may read, in two queries whatever their number."""
     roles = roles_of(user)

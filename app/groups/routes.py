@@ -1,14 +1,17 @@
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
+from wtforms import SelectChoice
 
 from app.accounts import services as accounts
 from app.accounts.forms import RegisterForm
 from app.archive.services import timeline
 from app.database import utcnow
+from app.decisions.services import needs_me
 from app.errors import Refused, show_on_form
 from app.groups import bp, policy, services
 from app.groups.forms import (
+    ROLE_CHOICES,
     AddMemberForm,
     CapacityForm,
     ConfirmForm,
@@ -18,6 +21,10 @@ from app.groups.forms import (
     RoleForm,
 )
 from app.i18n import select_locale, timezone_choices
+from app.labour import services as care
+
+
+ROLE_LABELS = {choice.value: choice.label for choice in ROLE_CHOICES}
 
 
 def _load(slug):
@@ -93,14 +100,17 @@ def new_working_group(slug):
 @bp.route("/g/<slug>")
 def home(slug):
     group = _load(slug)
+    working_groups = policy.readable_among(current_user, group.working_groups)
     return render_template(
         "groups/home.html",
         group=group,
         me=policy.membership(current_user, group),
         can_admin=policy.can_admin(current_user, group),
-        events=timeline([group.id]),
+        events=policy.visible_events(timeline([group.id]), {wg.id for wg in working_groups}),
         member_count=services.member_count(group),
-        working_groups=[wg for wg in group.working_groups if policy.can_read(current_user, wg)],
+        needs=needs_me(current_user, [group.id]) if current_user.is_authenticated else None,
+        care_needs_me=care.needs_me(current_user, group) if current_user.is_authenticated else None,
+        working_groups=working_groups,
         confirm=ConfirmForm(),
     )
 
@@ -115,7 +125,7 @@ def members(slug):
         add_form = AddMemberForm()
         inside = {m.user_id for m in services.current_members(group)}
         add_form.user_id.choices = [
-            (m.user_id, f"{m.user.display_name} (@{m.user.handle})")
+            SelectChoice(m.user_id, f"{m.user.display_name} (@{m.user.handle})")
             for m in services.current_members(group.parent)
             if m.user_id not in inside
         ]
@@ -153,7 +163,7 @@ def change_role(slug, membership_id):
     except Refused as refusal:
         _flash_refusal(refusal)
     else:
-        flash(_("%(name)s is now: %(role)s.", name=membership.user.display_name, role=dict(form.role.choices)[form.role.data]), "success")
+        flash(_("%(name)s is now: %(role)s.", name=membership.user.display_name, role=ROLE_LABELS[form.role.data]), "success")
     return _back_to_members(group)
 
 
@@ -235,10 +245,9 @@ def settings(slug):
     group = _load(slug)
     if not policy.can_admin(current_user, group):
         abort(403)
-    form = GroupSettingsForm(obj=group)
+    # The model keeps markdown in `description_md`; a field left out of the post keeps its value.
+    form = GroupSettingsForm(obj=group, description=group.description_md)
     form.timezone.choices = timezone_choices()
-    if request.method == "GET":
-        form.description.data = group.description_md
     if form.validate_on_submit():
         try:
             services.update_group(

@@ -1,5 +1,6 @@
 """Groups, working groups, memberships and invitations: every change to who belongs where."""
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from app.extensions import db
 from app.groups import policy
 from app.groups.models import ROLES, Group, Invitation, Membership
 from app.i18n import LOCALES, is_timezone
+from app.labour import services as care
 from app.markdown import render
 
 
@@ -96,6 +98,26 @@ def _membership_in(group: Group, membership_id: int) -> Membership:
 # ---------------------------------------------------------------- groups
 
 
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _check_text(name: str, description: str) -> None:
+    # The forms check these too; the service holds the rule for every other caller (CLI, demo).
+    if not name.strip():
+        raise Refused(_l("Give the group a name."), "name")
+    if len(name.strip()) > 120:
+        raise Refused(_l("A name is at most 120 characters."), "name")
+    if len(description) > 10_000:
+        raise Refused(_l("Keep the description under 10,000 characters."), "description")
+
+
+def _check_slug(slug: str) -> None:
+    if not 2 <= len(slug) <= 60:
+        raise Refused(_l("An address is 2–60 characters."), "slug")
+    if not SLUG_PATTERN.fullmatch(slug):
+        raise Refused(_l("Use lower-case letters, digits and single hyphens."), "slug")
+
+
 def _check_slug_free(slug: str) -> None:
     if db.session.scalar(select(Group.id).where(Group.slug == slug)):
         raise Refused(_l("That address is taken. Try another."), "slug")
@@ -109,6 +131,8 @@ def create_group(
     Working groups are one level deep and only facilitators or admins of the parent start them.
     """
     slug = slug.strip().lower()
+    _check_text(name, description)
+    _check_slug(slug)
     if visibility not in ("private", "public"):
         raise Refused(_l("Choose private or public."), "visibility")
     if parent is not None:
@@ -129,16 +153,17 @@ def create_group(
     )
     db.session.add(group)
     db.session.add(Membership(group=group, user_id=user.id, role="admin"))
+    _flush_slug()  # the events below point at the group by its id
     if parent is not None:
         record_event(parent, user, "working_group.created", group, name=group.name, slug=group.slug)
     record_event(group, user, "group.created", group, name=group.name)
-    _commit_slug()
+    db.session.commit()
     return group
 
 
-def _commit_slug() -> None:
+def _flush_slug() -> None:
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise Refused(_l("That address was taken a moment ago. Try another."), "slug")
@@ -149,6 +174,7 @@ def update_group(
 ) -> None:
     """Admins change a group's settings."""
     _require(policy.can_admin(user, group))
+    _check_text(name, description)
     if visibility not in ("private", "public"):
         raise Refused(_l("Choose private or public."), "visibility")
     if not is_timezone(timezone):
@@ -218,6 +244,7 @@ def set_capacity(actor: User, group: Group, membership_id: int, percent: int) ->
     membership.capacity_percent = percent
     record_event(group, actor, "member.capacity_changed", membership.user,
                  name=membership.user.display_name, old=old, new=percent)
+    care.on_membership_change(group, membership.user_id, "capacity", capacity=percent, actor=actor)
     db.session.commit()
     return membership
 
@@ -226,10 +253,12 @@ def _end(membership: Membership) -> None:
     """End a stint here and in the group's working groups (their members must belong here)."""
     now = utcnow()
     membership.left_at = now
+    care.on_membership_change(membership.group, membership.user_id, "leave")
     for wg in membership.group.working_groups:
         inner = policy.membership(membership.user, wg)
         if inner is not None:
             inner.left_at = now
+            care.on_membership_change(wg, membership.user_id, "leave")
             record_event(wg, membership.user, "member.left", membership.user, name=membership.user.display_name)
 
 
@@ -264,6 +293,7 @@ def _join(user: User, group: Group, role: str, via: str) -> Membership:
     membership = Membership(group=group, user_id=user.id, role=role)
     db.session.add(membership)
     record_event(group, user, "member.joined", user, name=user.display_name, role=role, via=via)
+    care.on_membership_change(group, user.id, "join", capacity=100)
     return membership
 
 
@@ -314,6 +344,7 @@ def create_invitation(actor: User, group: Group, role: str, days: int, max_uses:
         created_by_id=actor.id,
     )
     db.session.add(invitation)
+    db.session.flush()  # the event points at the invitation by its id
     record_event(group, actor, "invitation.created", invitation, role=role)
     db.session.commit()
     return invitation, token
@@ -366,7 +397,7 @@ def invitation_problem(invitation: Invitation, user) -> str | None:
         return INVITATION_PROBLEMS[state]
     group = invitation.group
     if group.parent_id is not None and policy.membership(user, group.parent) is None:
-        return _l("Join %(parent)s first: working groups are for its members.", parent=group.parent.name)
+        return str(_l("Join %(parent)s first: working groups are for its members.", parent=group.parent.name))
     if policy.membership(user, group) is not None:
         return _l("You are already a member of this group.")
     return None

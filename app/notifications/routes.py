@@ -1,7 +1,10 @@
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import DataError
 
+from app.extensions import db
 from app.notifications import bp, services
+from app.security import render_error
 
 
 @bp.app_context_processor
@@ -15,18 +18,39 @@ def _bell():
 def link_for(note) -> str:
     """Where a notification takes you: the comment or thread it is about."""
     if note.target_type == "comment" and note.payload.get("thread_id"):
-        return url_for("archive.thread", thread_id=note.payload["thread_id"]) + f"#comment-{note.target_id}"
+        # `show` unfolds the sub-thread the comment may be folded away in.
+        return url_for("archive.thread", thread_id=note.payload["thread_id"], show=note.target_id,
+                       _anchor=f"comment-{note.target_id}")
+    if note.target_type == "proposal":
+        return url_for("decisions.show", proposal_id=note.target_id)
+    if note.target_type == "action" and note.payload.get("proposal_id"):
+        return url_for("decisions.show", proposal_id=note.payload["proposal_id"], _anchor="outcome")
     if note.target_type == "document":
         return url_for("archive.document", document_id=note.target_id)
     if note.target_type == "thread":
         return url_for("archive.thread", thread_id=note.target_id)
+    if note.kind in ("swap", "swap_accepted", "thanks") and note.group is not None:
+        return url_for("labour.index", slug=note.group.slug, _anchor="thanks" if note.kind == "thanks" else "swaps")
     return url_for("notifications.inbox")
+
+
+@bp.errorhandler(OverflowError)
+@bp.errorhandler(DataError)
+def _number_too_large(error):
+    """An id past what the database can hold names nothing here: 404, not 500.
+
+    SQLite can't bind it (OverflowError); PostgreSQL refuses it, "integer out of range" (22003).
+    """
+    if isinstance(error, DataError) and getattr(error.orig, "sqlstate", None) != "22003":
+        raise error
+    db.session.rollback()  # PostgreSQL's transaction is aborted; the error page still reads
+    return render_error(404)
 
 
 @bp.route("/notifications")
 @login_required
 def inbox():
-    page = request.args.get("page", 1, type=int)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)  # the offset must fit the database
     return render_template(
         "notifications/inbox.html", notes=services.inbox(current_user, page), page=page, link_for=link_for
     )

@@ -1,0 +1,332 @@
+import csv
+import io
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from wtforms import SelectChoice
+
+from app.archive import services as archive
+from app.database import utcnow
+from app.decisions import bp, policy, services
+from app.decisions.forms import (
+    CHOICE_LABELS,
+    RESULT_LABELS,
+    AmendForm,
+    ClosingForm,
+    OutcomeForm,
+    ProposalForm,
+    RegisterFilterForm,
+    VoteForm,
+)
+from app.decisions.models import CHOICES
+from app.errors import Refused, show_on_form
+from app.extensions import htmx
+from app.groups import policy as group_policy
+from app.groups import services as groups
+from app.i18n import local_to_utc
+
+
+def _group(slug):
+    g.group = groups.group_for(current_user, slug)
+    return g.group
+
+
+def _proposal(proposal_id):
+    proposal = services.proposal_for(current_user, proposal_id)
+    g.group = proposal.group
+    return proposal
+
+
+def _status(form) -> int:
+    return 422 if form.errors else 200
+
+
+@bp.record_once
+def _labels(state):
+    # Globals, not context: imported macros (decisions/_parts.html) see them too.
+    state.app.jinja_env.globals.update(CHOICE_LABELS=CHOICE_LABELS, RESULT_LABELS=RESULT_LABELS)
+
+
+@bp.route("/g/<slug>/decisions")
+def index(slug):
+    group = _group(slug)
+    return render_template(
+        "decisions/index.html", group=group, lists=services.group_proposals(current_user, group),
+        can_propose=policy.can_propose(current_user, group), can_admin=group_policy.can_admin(current_user, group),
+    )
+
+
+@bp.route("/g/<slug>/decisions/new", methods=["GET", "POST"])
+@login_required
+def new(slug):
+    group = _group(slug)
+    if not policy.can_propose(current_user, group):
+        abort(403)
+    thread = None
+    if request.values.get("thread", type=int):
+        thread = archive.thread_for(current_user, request.values.get("thread", type=int))
+        if thread.group_id != group.id:
+            abort(404)
+    form = ProposalForm()
+    if request.method == "GET" and thread is not None:
+        form.title.data = thread.title
+    if form.validate_on_submit():
+        draft = services.Draft(
+            title=form.title.data, body=form.body.data, days=form.days.data, kind=form.kind.data,
+            closes_at=local_to_utc(form.closes_at.data), quorum_percent=form.quorum_percent.data or 0,
+            anonymous=form.anonymous.data, hide_results=form.hide_results.data,
+            reason_required=form.reason_required.data, draft=form.draft.data,
+            options=tuple((form.options.data or "").splitlines()), multiple_choice=form.multiple_choice.data,
+        )
+        try:
+            proposal = services.propose(current_user, group, draft, thread)
+        except Refused as refusal:
+            show_on_form(form, refusal)
+        else:
+            return redirect(url_for("decisions.show", proposal_id=proposal.id))
+    return render_template("decisions/new.html", group=group, form=form, thread=thread), _status(form)
+
+
+def _page_context(proposal, vote_form=None):
+    """Everything the proposal page shows, in a fixed number of queries."""
+    votes = services.current_votes(proposal)
+    mine = services.my_vote(current_user, proposal, votes)
+    took_part = services.participants(proposal)
+    voter_ids = {p.user_id for p in took_part}
+    members = groups.current_members(proposal.group)
+    if vote_form is None:
+        vote_form = VoteForm(formdata=None)
+        if mine is not None:
+            vote_form.choice.data, vote_form.option_ids.data = mine.choice, list(mine.option_ids or [])
+    can_see_results = proposal.status == "closed" or not proposal.hide_results
+    return dict(
+        proposal=proposal, group=proposal.group, votes=votes, mine=mine, vote_form=vote_form,
+        result=services.live_result(proposal, votes), took_part=took_part,
+        not_yet=[m for m in members if m.user_id not in voter_ids] if proposal.status == "open" else [],
+        can_see_results=can_see_results, choices=CHOICES[proposal.kind],
+        can_vote=policy.can_vote(current_user, proposal), can_amend=policy.can_amend(current_user, proposal),
+        can_facilitate=policy.can_facilitate(current_user, proposal),
+        can_withdraw=policy.can_withdraw(current_user, proposal),
+        options={o.id: o for o in proposal.options}, closing_form=ClosingForm(formdata=None),
+    )
+
+
+@bp.route("/p/<int:proposal_id>")
+def show(proposal_id):
+    proposal = _proposal(proposal_id)
+    return render_template("decisions/show.html", **_page_context(proposal))
+
+
+@bp.route("/p/<int:proposal_id>/history")
+def history(proposal_id):
+    from app.archive.routes import show_history
+
+    proposal = _proposal(proposal_id)
+    return show_history(proposal, proposal.group, url_for("decisions.show", proposal_id=proposal.id), proposal.title)
+
+
+@bp.route("/p/<int:proposal_id>/vote", methods=["POST"])
+@login_required
+def vote(proposal_id):
+    proposal = _proposal(proposal_id)
+    form = VoteForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.cast_vote(current_user, proposal, form.choice.data or "", form.reason.data,
+                               form.option_ids.data or [])
+        except Refused as refusal:
+            show_on_form(form, refusal)
+            status = 422
+        else:
+            if not htmx:
+                flash(_("Your vote is recorded. You can change it until the proposal closes."), "success")
+                return redirect(url_for("decisions.show", proposal_id=proposal.id, _anchor="votes"))
+            form = None
+    else:
+        status = 422
+    context = _page_context(proposal, form)
+    if htmx:
+        return render_block("decisions/show.html", "votes", **context), status
+    return render_template("decisions/show.html", **context), status
+
+
+@bp.route("/p/<int:proposal_id>/objection", methods=["POST"])
+@login_required
+def objection(proposal_id):
+    proposal = _proposal(proposal_id)
+    try:
+        services.settle_objection(current_user, proposal, request.form.get("state", ""))
+    except Refused as refusal:
+        flash(str(refusal.message), "error")
+    else:
+        flash(_("Thank you. Your objection is marked as settled."), "success")
+    return redirect(url_for("decisions.show", proposal_id=proposal.id, _anchor="votes"))
+
+
+@bp.route("/p/<int:proposal_id>/amend", methods=["GET", "POST"])
+@login_required
+def amend(proposal_id):
+    proposal = _proposal(proposal_id)
+    if not policy.can_amend(current_user, proposal):
+        abort(403)
+    form = AmendForm(obj=proposal)
+    if request.method == "GET":
+        form.body.data = proposal.body_md
+    if form.validate_on_submit():
+        try:
+            services.amend(current_user, proposal, form.title.data, form.body.data)
+        except Refused as refusal:
+            show_on_form(form, refusal)
+        else:
+            flash(_("The proposal is amended. Everyone who voted has been told."), "success")
+            return redirect(url_for("decisions.show", proposal_id=proposal.id))
+    return render_template("decisions/amend.html", proposal=proposal, group=proposal.group, form=form), _status(form)
+
+
+def _closing(form):
+    return dict(days=form.days.data, closes_at=local_to_utc(form.closes_at.data))
+
+
+@bp.route("/p/<int:proposal_id>/open", methods=["POST"])
+@login_required
+def open_draft(proposal_id):
+    proposal = _proposal(proposal_id)
+    form = ClosingForm()
+    try:
+        if not form.validate_on_submit():
+            raise Refused(_("Choose between 1 and %(days)s days.", days=services.MAX_DAYS))
+        services.open_draft(current_user, proposal, **_closing(form))
+    except Refused as refusal:
+        flash(str(refusal.message), "error")
+    else:
+        flash(_("The proposal is open for votes."), "success")
+    return redirect(url_for("decisions.show", proposal_id=proposal.id))
+
+
+@bp.route("/p/<int:proposal_id>/close", methods=["POST"])
+@login_required
+def close(proposal_id):
+    proposal = _proposal(proposal_id)
+    try:
+        services.close(current_user, proposal)
+    except Refused as refusal:
+        flash(str(refusal.message), "error")
+    else:
+        flash(_("The proposal is closed."), "success")
+    return redirect(url_for("decisions.show", proposal_id=proposal.id))
+
+
+@bp.route("/p/<int:proposal_id>/reopen", methods=["POST"])
+@login_required
+def reopen(proposal_id):
+    proposal = _proposal(proposal_id)
+    form = ClosingForm()
+    try:
+        if not form.validate_on_submit():
+            raise Refused(_("Choose between 1 and %(days)s days.", days=services.MAX_DAYS))
+        services.reopen(current_user, proposal, **_closing(form))
+    except Refused as refusal:
+        flash(str(refusal.message), "error")
+    else:
+        flash(_("The proposal is open again."), "success")
+    return redirect(url_for("decisions.show", proposal_id=proposal.id))
+
+
+@bp.route("/p/<int:proposal_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(proposal_id):
+    proposal = _proposal(proposal_id)
+    services.withdraw(current_user, proposal)
+    flash(_("The proposal is withdrawn."), "success")
+    return redirect(url_for("decisions.show", proposal_id=proposal.id))
+
+
+@bp.route("/p/<int:proposal_id>/outcome", methods=["GET", "POST"])
+@login_required
+def outcome(proposal_id):
+    proposal = _proposal(proposal_id)
+    if not policy.can_facilitate(current_user, proposal):
+        abort(403)
+    form = OutcomeForm()
+    members = groups.current_members(proposal.group)
+    allowed = services.result_choices(proposal)
+    form.result.choices = [SelectChoice(r, RESULT_LABELS[r]) for r in allowed]
+    for entry in form.actions:
+        entry.form.owner_id.choices = [SelectChoice("", _("Nobody yet"))] + [
+            SelectChoice(m.user_id, m.user.display_name) for m in members]
+    if request.method == "GET":
+        form.result.data = proposal.result if proposal.result in allowed else None
+    if form.validate_on_submit():
+        actions = [
+            services.ActionDraft(a.description.data or "", a.owner_id.data, a.due_on.data)
+            for a in (entry.form for entry in form.actions) if (a.description.data or "").strip()
+        ]
+        try:
+            services.record_outcome(current_user, proposal, form.statement.data, form.result.data,
+                                    form.review_on.data, actions)
+        except Refused as refusal:
+            show_on_form(form, refusal)
+        else:
+            flash(_("The outcome is recorded in the decision register."), "success")
+            return redirect(url_for("decisions.show", proposal_id=proposal.id, _anchor="outcome"))
+    return render_template("decisions/outcome.html", proposal=proposal, group=proposal.group,
+                           form=form), _status(form)
+
+
+@bp.route("/actions/<int:action_id>/done", methods=["POST"])
+@login_required
+def action_done(action_id):
+    action = services.set_action_done(current_user, action_id, request.form.get("done") == "1")
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
+                    and not request.form.get("next", "").startswith("//")
+                    else url_for("decisions.show", proposal_id=action.outcome.proposal_id, _anchor="outcome"))
+
+
+def _register_filter(group):
+    form = RegisterFilterForm(request.args)
+    form.result.choices = [SelectChoice("", _("Any result"))] + [SelectChoice(k, v) for k, v in RESULT_LABELS.items()]
+    where = services.RegisterFilter()
+    if form.validate():
+        where = services.RegisterFilter(result=form.result.data or None, year=form.year.data,
+                                        tag=(form.tag.data or "").strip().lstrip("#") or None)
+    return form, where
+
+
+@bp.route("/g/<slug>/register")
+def register(slug):
+    group = _group(slug)
+    form, where = _register_filter(group)
+    outcomes = services.register(group, where, viewer=current_user)
+    return render_template("decisions/register.html", group=group, form=form, outcomes=outcomes,
+                           today=utcnow().date(),
+                           can_admin=group_policy.can_admin(current_user, group)), _status(form)
+
+
+@bp.route("/g/<slug>/register.csv")
+def register_csv(slug):
+    group = _group(slug)
+    _form, where = _register_filter(group)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["decided_on", "group", "proposal", "kind", "result", "statement", "review_on",
+                     "open_actions", "url"])
+    for o in services.register(group, where, viewer=current_user):
+        writer.writerow([
+            o.recorded_at.date().isoformat(), o.group.name, o.proposal.title, o.proposal.kind, o.result,
+            o.statement_md, o.review_on.isoformat() if o.review_on else "",
+            sum(1 for a in o.actions if a.done_at is None),
+            url_for("decisions.show", proposal_id=o.proposal_id, _external=True),
+        ])
+    return Response(
+        "\ufeff" + out.getvalue(), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{group.slug}-decision-register.csv"'},
+    )
+
+
+@bp.route("/needs-me")
+@login_required
+def needs_me():
+    return render_template("decisions/needs_me.html", needs=services.needs_me(current_user))

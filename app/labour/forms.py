@@ -1,0 +1,161 @@
+"""Care-work forms: parsing and field validation only. The rules live in services."""
+from babel.dates import get_day_names
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.forms import TextForm
+
+CATEGORY_LABELS = {
+    "meetings": _l("Meetings"),
+    "welcome": _l("Welcoming"),
+    "wellbeing": _l("Wellbeing"),
+    "logistics": _l("Logistics"),
+    "tidying": _l("Tidying"),
+    "other": _l("Other"),
+}
+RECURRENCE_LABELS = {
+    "every": _l("Every week"),
+    "every_2nd": _l("Every other week"),
+    "monthly": _l("Monthly (the week with the 1st)"),
+    "once": _l("Once, this week"),
+}
+WILLINGNESS_LABELS = {
+    "happy": _l("Happy to"),
+    "rather_not": _l("Rather not"),
+    "cannot": _l("Cannot"),
+}
+STATUS_LABELS = {
+    "assigned": _l("to do"),
+    "done": _l("done"),
+    "missed": _l("missed"),
+    "skipped": _l("skipped"),
+}
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _or_empty(value):
+    return value if value is not None else ""
+
+
+def _a_member(form, field):
+    if field.data is None:
+        raise ValidationError(_l("Choose another member of the group."))
+
+
+def _effort(label=None):
+    return IntegerField(
+        label or _l("Effort (points)"),
+        default=1,
+        validators=[InputRequired(_l("Give it a number of points.")),
+                    NumberRange(1, 20, message=_l("Effort is between 1 and 20 points."))],
+    )
+
+
+def _category():
+    return SelectField(_l("Category"), choices=[SelectChoice(k, v) for k, v in CATEGORY_LABELS.items()],
+                       default="other")
+
+
+class SetUpForm(TextForm):
+    weekday = SelectField(_l("Weeks start on"), coerce=int, default=0)
+    periods_ahead = IntegerField(
+        _l("Plan this many weeks ahead"),
+        default=8,
+        validators=[InputRequired(_l("Give a number of weeks.")),
+                    NumberRange(1, 52, message=_l("Plan between 1 and 52 weeks ahead."))],
+    )
+    starter = BooleanField(_l("Add the starter tasks (host the meeting, take notes, welcome newcomers, "
+                              "check in on members, tidy up)"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = get_day_names("wide", locale=get_locale())
+        self.weekday.choices = [SelectChoice(day, names[day]) for day in range(7)]
+
+
+class TaskForm(TextForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Give the task a name.")),
+                    Length(max=120, message=_l("Give the task a name of at most 120 characters."))],
+    )
+    description = TextAreaField(
+        _l("What it involves"), filters=[_or_empty],
+        validators=[Length(max=2000, message=_l("Keep the description under 2,000 characters."))],
+    )
+    category = _category()
+    effort = _effort()
+    recurrence = SelectField(_l("How often"), choices=[SelectChoice(k, v) for k, v in RECURRENCE_LABELS.items()],
+                             default="every")
+    people_needed = IntegerField(
+        _l("People needed"),
+        default=1,
+        validators=[InputRequired(_l("Give a number of people.")),
+                    NumberRange(1, 20, message=_l("Between 1 and 20 people."))],
+    )
+    active = BooleanField(_l("Active: put it on the rota"), default=True)
+
+
+class AbsenceForm(TextForm):
+    starts_on = DateField(_l("Away from"), validators=[InputRequired(_l("Give the first day away."))])
+    ends_on = DateField(_l("Back after"), description=_l("The last day away."),
+                        validators=[InputRequired(_l("Give the last day away."))])
+    note = StringField(_l("Note (optional)"), filters=[_or_empty],
+                       validators=[Length(max=200, message=_l("Keep the note under 200 characters."))])
+
+
+class WillingnessForm(TextForm):
+    level = RadioField(_l("Willing?"), choices=[SelectChoice(k, v) for k, v in WILLINGNESS_LABELS.items()],
+                       validators=[InputRequired(_l("Choose happy, rather not or cannot."))])
+
+
+class SwapForm(TextForm):
+    # Any id is accepted here: the service says clearly when it isn't a member.
+    to_user_id = SelectField(_l("Swap with"), coerce=_int_or_none, validate_choice=False,
+                             validators=[InputRequired(_l("Choose another member of the group.")), _a_member])
+
+
+class OverrideForm(TextForm):
+    to_user_id = SelectField(_l("Give it to"), coerce=_int_or_none, validate_choice=False,
+                             validators=[InputRequired(_l("Choose another member of the group.")), _a_member])
+    reason = StringField(
+        _l("Why"), filters=[_or_empty],
+        validators=[DataRequired(_l("Say why: overrides are visible to everyone.")),
+                    Length(max=300, message=_l("Keep the reason under 300 characters."))],
+    )
+
+
+class LogCareForm(TextForm):
+    description = StringField(
+        _l("What did you do?"),
+        validators=[DataRequired(_l("Describe it in 1–300 characters.")),
+                    Length(max=300, message=_l("Describe it in 1–300 characters."))],
+    )
+    category = _category()
+    effort = _effort()
+    done_on = DateField(_l("When"), validators=[InputRequired(_l("Give the day you did it."))])
+
+
+class ThanksForm(TextForm):
+    to_user_id = IntegerField(validators=[InputRequired()])
+    assignment_id = IntegerField(validators=[Optional()])
+    care_id = IntegerField(validators=[Optional()])
+    message = StringField(_l("A word of thanks (optional)"), filters=[_or_empty],
+                          validators=[Length(max=500, message=_l("Keep it under 500 characters."))])

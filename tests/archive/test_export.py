@@ -1,0 +1,354 @@
+"""Export: an admin takes the whole archive away as a zip — JSON to restore, Markdown to read.
+
+The zip is written while it downloads: the response is streamed in chunks, and memory stays
+flat however big the group is. Emails, password hashes and invitation tokens never leave.
+"""
+import io
+import json
+import secrets
+import tracemalloc
+import zipfile
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, insert, select
+from werkzeug.datastructures import FileStorage
+
+from app.archive import export, services
+from app.archive.models import Attachment, Comment, Document, Event, Thread
+from app.extensions import db
+from app.groups import services as groups
+from app.groups.models import Invitation
+from tests.archive.archive_helpers import private, public  # noqa: F401 (fixtures)
+
+
+def download(scene, who="admin"):
+    """(response, chunks) of the export, read chunk by chunk as a browser would."""
+    response = scene.client(who).get(f"/g/{scene.slug}/export")
+    chunks = [chunk for chunk in response.response if chunk] if response.status_code == 200 else []
+    response.close()
+    return response, chunks
+
+
+def unzip(chunks) -> zipfile.ZipFile:
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
+    assert archive.testzip() is None
+    return archive
+
+
+def data(archive, table):
+    return json.loads(archive.read(f"data/{table}.json"))
+
+
+@pytest.fixture
+def filled(private):
+    """The private co-op with a conversation, a deleted thread, a document in folders and files."""
+    s = private
+    ids = {}
+    with s.ctx():
+        thread = services.start_thread_with_files(
+            s.user("member"), s.group(), "Kitchen rota", "Who cleans the kitchen **this** week?", ["kitchen"],
+            [FileStorage(io.BytesIO(b"mon,tue\nminji,sam\n"), filename="rota.csv")],
+        )
+        ids["thread"] = thread.id
+    ids["first"] = s.comment(ids["thread"], "facilitator", "I can do Monday.")
+    ids["second"] = s.comment(ids["thread"], "member", "Thanks! I take Tuesday.", ids["first"])
+    ids["third"] = s.comment(ids["thread"], "admin", "Wednesday is mine.", ids["second"])
+    ids["fourth"] = s.comment(ids["thread"], "facilitator", "Deep reply.", ids["third"])
+    ids["gone"] = s.comment(ids["thread"], "member", "Oops, wrong thread.")
+    s.delete_comment(ids["gone"])
+    s.edit_comment(ids["first"], "I can do Monday and Friday.", author="facilitator")
+    s.react("comment", ids["first"], "thanks", by="member")
+    ids["secret"] = s.thread(title="Surprise party", body="Don't tell anyone")
+    s.delete_thread(ids["secret"])
+    with s.ctx():
+        document = services.write_document_with_files(
+            s.user("member"), s.group(), "3월 회의록", "## 참석\n\n민지, 샘", "회의록/2026", ["minutes"],
+            [FileStorage(io.BytesIO(b"%PDF-1.4 scan"), filename="스캔 1.pdf")],
+        )
+        ids["document"] = document.id
+        groups.create_invitation(s.user("admin"), s.group(), "member", 7, None)
+    return s, ids
+
+
+# ---------------------------------------------------------------- who may export
+
+
+@pytest.mark.parametrize("who, status", [("admin", 200), ("facilitator", 403), ("member", 403), ("outsider", 404)])
+def test_only_admins_export_and_outsiders_of_a_private_group_see_nothing(private, who, status):
+    response, _chunks = download(private, who)
+    assert response.status_code == status
+
+
+def test_a_visitor_must_log_in_first(private):
+    response, _chunks = download(private, "anonymous")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_outsiders_of_a_public_group_may_read_but_not_export(public):
+    response, _chunks = download(public, "outsider")
+    assert response.status_code == 403
+
+
+def test_the_settings_page_links_to_the_export_for_admins(private):
+    page = private.client("admin").get(f"/g/{private.slug}/settings").text
+    assert f'href="/g/{private.slug}/export"' in page
+
+
+# ---------------------------------------------------------------- the zip
+
+
+def test_the_admin_gets_a_streamed_zip_named_after_the_group_and_day(filled):
+    scene, _ids = filled
+    response, chunks = download(scene)
+    assert response.status_code == 200
+    assert response.is_streamed
+    assert response.mimetype == "application/zip"
+    today = datetime.now(ZoneInfo("Asia/Seoul")).date().isoformat()
+    assert response.headers["Content-Disposition"] == f"attachment; filename=coop-archive-{today}.zip"
+    assert response.headers["Cache-Control"] == "no-store"
+    names = unzip(chunks).namelist()
+    assert "README.txt" in names and "data/export.json" in names and "data/group.json" in names
+
+
+def test_the_json_holds_every_record_of_the_group(filled):
+    scene, ids = filled
+    archive = unzip(download(scene)[1])
+    group = json.loads(archive.read("data/group.json"))
+    assert (group["slug"], group["name"], group["visibility"]) == ("coop", "Coop Co-op", "private")
+
+    threads = {t["id"]: t for t in data(archive, "threads")}
+    assert threads[ids["thread"]]["title"] == "Kitchen rota"
+    assert threads[ids["thread"]]["body_md"] == "Who cleans the kitchen **this** week?"
+    assert threads[ids["secret"]]["deleted_at"] is not None  # deleted things are records too
+
+    comments = {c["id"]: c for c in data(archive, "comments")}
+    assert set(comments) == {ids[k] for k in ("first", "second", "third", "fourth", "gone")}
+    assert comments[ids["second"]]["parent_id"] == ids["first"]
+    assert comments[ids["first"]]["body_md"] == "I can do Monday and Friday."
+    revisions = [(r["target_type"], r["target_id"], r["number"]) for r in data(archive, "revisions")]
+    assert ("comment", ids["first"], 2) in revisions and ("document", ids["document"], 1) in revisions
+
+    (document,) = data(archive, "documents")
+    assert (document["title"], document["folder"]) == ("3월 회의록", "회의록/2026")
+    tags = {t["id"]: t["name"] for t in data(archive, "tags")}
+    assert [tags[row["tag_id"]] for row in data(archive, "thread_tags")] == ["kitchen"]
+    assert [tags[row["tag_id"]] for row in data(archive, "document_tags")] == ["minutes"]
+    assert [(r["kind"], r["target_id"]) for r in data(archive, "reactions")] == [("thanks", ids["first"])]
+    assert {e["kind"] for e in data(archive, "events")} >= {"group.created", "thread.started", "comment.added"}
+
+    members = {m["handle"]: m for m in data(archive, "members")}
+    assert {h: m["role"] for h, m in members.items()} == {"coopadmin": "admin", "coopfac": "facilitator",
+                                                         "coopmember": "member"}
+    assert members["coopmember"]["capacity_percent"] == 100 and members["coopmember"]["left_at"] is None
+    assert members["coopmember"]["display_name"] == "Coopmember" and members["coopmember"]["joined_at"]
+    assert {p["handle"] for p in data(archive, "people")} == {"coopadmin", "coopfac", "coopmember"}
+    invitations = data(archive, "invitations")
+    assert len(invitations) == 3  # two that brought the cast in, one still open
+    assert all("token_hash" not in i and i["role"] in ("member", "facilitator") for i in invitations)
+
+    manifest = json.loads(archive.read("data/export.json"))
+    assert manifest["format"] == "canoe-archive" and manifest["version"] == 1
+    assert manifest["rows"]["comments"] == 5 and manifest["rows"]["threads"] == 2
+
+
+def test_no_emails_password_hashes_or_tokens_leave(filled, app):
+    scene, _ids = filled
+    archive = unzip(download(scene)[1])
+    with scene.ctx():
+        secrets_ = [u.password_hash for u in (scene.user(r) for r in ("admin", "facilitator", "member", "outsider"))]
+        secrets_ += [u.session_token for u in (scene.user(r) for r in ("admin", "facilitator", "member"))]
+        secrets_ += list(db.session.scalars(select(Invitation.token_hash)))
+    for name in archive.namelist():
+        text = archive.read(name).decode("utf-8", "replace")
+        assert "@example.org" not in text, name
+        assert not any(secret in text for secret in secrets_), name
+        for key in ("email", "password_hash", "session_token", "token_hash"):
+            assert f'"{key}"' not in text, (name, key)
+    assert set(data(archive, "people")[0]) == {"id", "display_name", "handle", "created_at"}
+
+
+def test_attached_files_are_in_the_zip_once_by_hash(filled):
+    scene, _ids = filled
+    archive = unzip(download(scene)[1])
+    attachments = {a["filename"]: a for a in data(archive, "attachments")}
+    assert set(attachments) == {"rota.csv", "스캔 1.pdf"}
+    assert archive.read(f"files/{attachments['rota.csv']['sha256']}") == b"mon,tue\nminji,sam\n"
+    assert archive.read(f"files/{attachments['스캔 1.pdf']['sha256']}") == b"%PDF-1.4 scan"
+    assert len([n for n in archive.namelist() if n.startswith("files/")]) == 2
+
+
+def test_removed_files_are_listed_but_their_bytes_stay_out(filled):
+    scene, ids = filled
+    scene.client("member").post(f"/attachments/{_attachment_id(scene, 'rota.csv')}/remove")
+    archive = unzip(download(scene)[1])
+    removed = next(a for a in data(archive, "attachments") if a["filename"] == "rota.csv")
+    assert removed["deleted_at"] is not None
+    assert f"files/{removed['sha256']}" not in archive.namelist()
+
+
+def _attachment_id(scene, filename):
+    with scene.ctx():
+        return db.session.scalar(select(Attachment.id).where(Attachment.filename == filename))
+
+
+def test_markdown_files_read_like_the_conversation(filled):
+    scene, ids = filled
+    archive = unzip(download(scene)[1])
+    names = archive.namelist()
+    assert f"markdown/threads/{ids['thread']}-kitchen-rota.md" in names
+    assert not any(n.startswith(f"markdown/threads/{ids['secret']}-") for n in names)  # deleted: JSON only
+
+    text = archive.read(f"markdown/threads/{ids['thread']}-kitchen-rota.md").decode()
+    assert text.startswith("# Kitchen rota\n")
+    assert "Started by Coopmember (@coopmember), " in text and "KST" in text
+    assert "#kitchen" in text
+    assert "Who cleans the kitchen **this** week?" in text
+    sha = next(a["sha256"] for a in data(archive, "attachments") if a["filename"] == "rota.csv")
+    assert f"- [rota.csv](../../files/{sha}) (1 KB)" in text
+    assert "## 4 replies" in text
+    assert "> **Coopfac (@coopfac)** · " in text and "> I can do Monday and Friday." in text
+    assert "> > **Coopmember (@coopmember)**" in text and "> > Thanks! I take Tuesday." in text
+    assert "> > > **Coopadmin (@coopadmin)**" in text and "> > > Wednesday is mine." in text
+    # Deeper than three levels: shown at the third, saying whom it answers, as on the page.
+    assert "↪ replying to @coopadmin" in text and "> > > Deep reply." in text
+    assert "Oops, wrong thread." not in text  # deleted, without replies
+    # In reading order: each reply right after what it answers.
+    order = [text.index(s) for s in ("I can do Monday", "I take Tuesday", "Wednesday is mine", "Deep reply")]
+    assert order == sorted(order)
+
+
+def test_documents_are_filed_in_their_folders(filled):
+    scene, ids = filled
+    archive = unzip(download(scene)[1])
+    path = f"markdown/documents/회의록/2026/{ids['document']}-3월-회의록.md"
+    assert path in archive.namelist()
+    text = archive.read(path).decode()
+    assert text.startswith("# 3월 회의록\n")
+    assert "Folder: 회의록/2026" in text and "Version 1" in text and "#minutes" in text
+    assert "## 참석\n\n민지, 샘" in text
+    sha = next(a["sha256"] for a in data(archive, "attachments") if a["filename"] == "스캔 1.pdf")
+    assert f"[스캔 1.pdf](../../../../files/{sha})" in text  # relative to the document's folder
+
+
+def test_the_readme_explains_the_layout_and_anonymity(filled):
+    scene, _ids = filled
+    text = unzip(download(scene)[1]).read("README.txt").decode()
+    for part in ("markdown/", "data/", "files/", "Coop Co-op"):
+        assert part in text
+    assert "Anonymous votes are exported without their voters" in text
+
+
+def test_exporting_changes_nothing(filled):
+    scene, _ids = filled
+    before = scene.counts()
+    download(scene)
+    assert scene.counts() == before
+
+
+def test_a_table_can_leave_fields_out_row_by_row(filled, monkeypatch):
+    """How anonymous records stay anonymous: LEAVE_OUT names fields, or a function of the row does."""
+    scene, ids = filled
+    monkeypatch.setitem(export.LEAVE_OUT, "comments",
+                        lambda row: {"author_id"} if row["parent_id"] is not None else set())
+    comments = {c["id"]: c for c in data(unzip(download(scene)[1]), "comments")}
+    assert "author_id" in comments[ids["first"]]
+    assert "author_id" not in comments[ids["second"]]
+
+
+def test_file_names_of_titles_keep_hangul_and_stay_inside_the_zip():
+    assert export.slug("Kitchen rota: who & when?", "thread") == "kitchen-rota-who-when"
+    assert export.slug("3월 회의록", "thread") == "3월-회의록"
+    assert export.slug("!!!", "thread") == "thread"
+    assert export._folder_path("../../etc/./passwd") == ["etc", "passwd"]
+    assert export._folder_path("회의록 / 2026") == ["회의록", "2026"]
+
+
+# ---------------------------------------------------------------- streamed, flat memory
+
+
+def _add_threads(scene, threads, replies=50, size=2000):
+    """Threads full of long replies, written straight into the tables (fast)."""
+    with scene.ctx():
+        author = scene.user("member").id
+        now = datetime.now(timezone.utc)
+        first = (db.session.scalar(select(func.max(Thread.id))) or 0) + 1
+        db.session.execute(insert(Thread), [
+            {"id": first + i, "group_id": scene.group_id, "author_id": author, "title": f"Thread {first + i}",
+             "body_md": "Body", "body_html": "<p>Body</p>", "created_at": now, "last_activity_at": now,
+             "comment_count": replies}
+            for i in range(threads)
+        ])
+        for thread_id in range(first, first + threads):
+            bodies = [secrets.token_hex(size // 2) for _ in range(replies)]
+            db.session.execute(insert(Comment), [
+                {"thread_id": thread_id, "author_id": author, "body_md": body, "body_html": f"<p>{body}</p>",
+                 "created_at": now}
+                for body in bodies
+            ])
+        db.session.commit()
+        return db.session.scalar(select(func.count()).select_from(Comment))
+
+
+def _measured_export(scene, path) -> tuple[int, int, int]:
+    """(chunks, bytes, peak traced memory) of one export, read through the test client."""
+    response = scene.client("admin").get(f"/g/{scene.slug}/export")
+    assert response.is_streamed
+    chunks, total = 0, 0
+    with path.open("wb") as out:
+        tracemalloc.start()
+        try:
+            for chunk in response.response:
+                out.write(chunk)
+                chunks, total = chunks + 1, total + len(chunk)
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            response.close()
+    return chunks, total, peak
+
+
+def test_a_big_group_streams_in_many_chunks_with_flat_memory(private, monkeypatch, tmp_path):
+    """Twice the replies make a zip twice as large, not a process twice as large."""
+    monkeypatch.setattr(export, "BATCH", 50)
+    monkeypatch.setattr(export, "THREAD_BATCH", 5)
+    _add_threads(private, 2, replies=5)
+    _measured_export(private, tmp_path / "warm.zip")  # first use fills SQLAlchemy's statement caches
+    assert _add_threads(private, 18) == 910
+    chunks, total, peak = _measured_export(private, tmp_path / "small.zip")
+    assert _add_threads(private, 20) == 1910
+    big_chunks, big_total, big_peak = _measured_export(private, tmp_path / "big.zip")
+
+    assert total > 2_000_000 and big_total > 1.8 * total
+    assert chunks > 10 and big_chunks > 1.8 * chunks
+    assert big_peak < peak * 1.2, f"peak memory grew from {peak} to {big_peak} bytes"
+    assert big_peak < big_total / 2
+    with zipfile.ZipFile(tmp_path / "big.zip") as archive:
+        assert len(json.loads(archive.read("data/comments.json"))) == 1910
+        assert len([n for n in archive.namelist() if n.startswith("markdown/threads/")]) == 40
+
+
+def test_the_generator_yields_as_it_goes(filled, monkeypatch):
+    """Even a small group's zip comes in more than one piece: it is never built whole first."""
+    scene, _ids = filled
+    monkeypatch.setattr(export, "FLUSH_AT", 1)
+    with scene.ctx():
+        group = scene.group()
+        pieces = list(export.stream(group))
+    assert len(pieces) > 10
+    assert zipfile.ZipFile(io.BytesIO(b"".join(pieces))).testzip() is None
+
+
+def test_nothing_is_recorded_on_the_timeline(filled):
+    scene, _ids = filled
+    before = scene.count(Event)
+    download(scene)
+    assert scene.count(Event) == before
+
+
+def test_a_document_without_folder_sits_at_the_top(private):
+    document_id = private.document(title="Handbook")
+    archive = unzip(download(private)[1])
+    assert f"markdown/documents/{document_id}-handbook.md" in archive.namelist()
+    assert private.count(Document) == 1

@@ -1,0 +1,259 @@
+"""Real-browser tests: Playwright driving Debian's Chromium against a live Canoe server.
+
+- Every test in this folder is marked `browser` (`pytest -m "not browser"` leaves them out).
+- Chromium comes from Debian (/usr/bin/chromium); Playwright's own download is not used.
+  Missing chromium: the tests are skipped, loudly (a warning in the terminal summary names
+  them), except under CI=true, where that is a failure.
+- `live_server` serves this test's app (real CSRF, real rate limits) with werkzeug on
+  127.0.0.1 and a free port. Settings for one test: `@pytest.mark.live_settings(NAME=value)`.
+- `new_context(width=1280, height=900, java_script_enabled=True)` makes a browser context
+  (one person) pointed at the live server; every page in it is watched for console errors,
+  page errors and CSP violations, which fail the test.
+"""
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from flask import got_request_exception
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+NO_CHROMIUM = "chromium is not installed (apt-get install chromium): the real-browser tests cannot run"
+
+_not_run: list[str] = []  # node ids of the browser tests skipped for want of chromium
+
+
+# ---------------------------------------------------------------- pytest hooks
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "live_settings(**settings): app settings for this test's live server (browser tests)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and NO_CHROMIUM in str(report.longrepr):
+        _not_run.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not _not_run:
+        return
+    tr = terminalreporter
+    tr.section("browser tests NOT RUN", sep="!", red=True, bold=True)
+    tr.write_line(f"WARNING: {NO_CHROMIUM}.", red=True, bold=True)
+    tr.write_line(f"{len(_not_run)} browser test(s) were skipped:", red=True)
+    for nodeid in _not_run:
+        tr.write_line(f"  {nodeid}", red=True)
+    tr.write_line("Under CI=true these are failures, not skips.", red=True)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no", "off"}
+
+
+# ---------------------------------------------------------------- chromium and playwright
+
+
+def find_chromium() -> str | None:
+    explicit = os.environ.get("CANOE_CHROMIUM")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """The path of Debian's chromium; fails under CI and skips (loudly) elsewhere when missing."""
+    path = find_chromium()
+    if path is None:
+        if _in_ci():
+            pytest.fail(f"{NO_CHROMIUM}, and browser tests must run in CI (CI is set).", pytrace=False)
+        pytest.skip(f"{NO_CHROMIUM}.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_executable):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+# ---------------------------------------------------------------- the live server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code="-", size="-"):
+        pass
+
+
+@dataclass
+class LiveServer:
+    app: object
+    url: str
+    errors: list = field(default_factory=list)  # exceptions raised while answering requests
+
+    def make_user(self, handle: str, locale: str = "en", name: str | None = None):
+        """A registered person (email handle@example.org, the shared test password)."""
+        from app.accounts import services as accounts
+        from app.extensions import db
+        from tests.conftest import PASSWORD
+
+        with self.app.test_request_context():  # services expect a request (messages)
+            user = accounts.register(f"{handle}@example.org", PASSWORD, name or handle.title(), handle, locale)
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    def make_group(self, creator, name: str, slug: str, description: str = "", visibility: str = "private", members=()):
+        """A group made by `creator`; `members` is a list of (user, role) who join by invitation."""
+        from app.extensions import db
+        from app.groups import services as groups
+
+        with self.app.test_request_context():  # services expect a request (messages)
+            group = groups.create_group(db.session.merge(creator), name, slug, description, visibility)
+            for person, role in members:
+                _, token = groups.create_invitation(db.session.merge(creator), group, role, 7, None)
+                groups.accept_invitation(db.session.merge(person), token)
+            db.session.expunge_all()
+            return group
+
+
+@pytest.fixture
+def live_server(request, make_app):
+    """This test's app, with real CSRF and rate limits, served over HTTP on 127.0.0.1."""
+    marker = request.node.get_closest_marker("live_settings")
+    settings = {"WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": True, **(marker.kwargs if marker else {})}
+    # Built last, so the (process-wide) rate limiter is configured by this app.
+    app = make_app(**settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    live = LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+
+    def _record(sender, exception, **extra):
+        live.errors.append(exception)
+
+    got_request_exception.connect(_record, app)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield live
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+        got_request_exception.disconnect(_record, app)
+    assert not live.errors, f"the server raised while answering: {live.errors!r}"
+
+
+# ---------------------------------------------------------------- contexts and pages
+
+
+# Reported to the page by Chromium before any of the page's own scripts run.
+_CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+});
+"""
+
+
+class ConsoleWatch:
+    """Console errors, uncaught page errors and CSP violations of every page in a test."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self._statuses: dict[str, int] = {}  # document (or htmx 422) URL -> status, for answers meant to be 4xx
+
+    def attach(self, page) -> None:
+        page.on("console", lambda message: self._console(page, message))
+        page.on("pageerror", lambda error: self.problems.append(f"{page.url}: uncaught error: {error}"))
+        page.on("response", self._response)
+
+    def _response(self, response) -> None:
+        request = response.request
+        if request.resource_type == "document":
+            self._statuses[response.url] = response.status
+        elif response.status == 422 and request.headers.get("hx-request") == "true":
+            # htmx swaps a 422 in place (the form with its errors): working as designed too.
+            self._statuses[response.url] = response.status
+
+    def _console(self, page, message) -> None:
+        if message.type not in {"error", "assert"}:
+            return
+        text = message.text
+        where = message.location.get("url") or page.url
+        # Chromium reports a 4xx *document* (a form re-shown with its errors: 422, 429) as a
+        # failed load. That is the page working as designed, not a broken resource.
+        status = self._statuses.get(where)
+        if status and 400 <= status < 500 and text.startswith("Failed to load resource") and f" {status} " in text + " ":
+            return
+        self.problems.append(f"{where}: console {message.type}: {text}")
+
+    def check(self) -> None:
+        problems, self.problems = self.problems, []
+        assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def console():
+    return ConsoleWatch()
+
+
+@pytest.fixture
+def new_context(browser, live_server, console):
+    """new_context(width=1280, height=900, java_script_enabled=True) → a browser context (one person)."""
+    made = []
+
+    def make(width: int = 1280, height: int = 900, java_script_enabled: bool = True, **options):
+        options.setdefault("locale", "en-US")
+        options.setdefault("timezone_id", "Asia/Seoul")
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": width, "height": height},
+            java_script_enabled=java_script_enabled,
+            **options,
+        )
+        context.set_default_timeout(10_000)
+        context.add_init_script(_CSP_WATCH)
+        context.on("page", console.attach)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+    console.check()
+
+
+@pytest.fixture
+def page(new_context):
+    """A page in a fresh 1280×900 context with JavaScript on."""
+    return new_context().new_page()

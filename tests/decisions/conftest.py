@@ -1,0 +1,39 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.decisions.helpers import Board
+
+
+@pytest.fixture
+def board(app, make_cast):
+    """A private co-op, "coop", with an admin, a facilitator, a member and an outsider."""
+    return Board(app, make_cast("coop", "private"))
+
+
+@pytest.fixture
+def town(app, make_cast):
+    """A public group, "town": anyone reads, members write."""
+    return Board(app, make_cast("town", "public"))
+
+
+class Clock:
+    """The time the decisions code sees; tests move it on."""
+
+    def __init__(self):
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Patch the decisions services' and routes' clock; `clock.advance(days=4)` moves it on."""
+    clock = Clock()
+    monkeypatch.setattr("app.decisions.services.utcnow", clock)
+    monkeypatch.setattr("app.decisions.routes.utcnow", clock)
+    return clock

@@ -1,0 +1,276 @@
+"""What the decisions tests share.
+
+A `Board` is a group with one person in every role (and any extra members a test adds), plus
+proposals, votes and outcomes made through the services. Each service call runs in its own
+short request context, so no database session outlives it and leaks into the requests the
+test client makes (a request reuses an app context that is already pushed, and with it the
+session and the cached current user).
+"""
+import re
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import event, func, select, update
+
+from app.accounts import services as accounts
+from app.accounts.models import User
+from app.archive.models import Event, Revision
+from app.decisions import services
+from app.decisions.models import Action, Outcome, Participation, PollOption, Proposal, Vote
+from app.extensions import db
+from app.groups import services as groups
+from app.groups.models import Group
+from app.notifications.models import Notification
+from tests.conftest import PASSWORD, Auth
+
+HX = {"HX-Request": "true"}
+LOGIN = "login"  # redirected to the login page
+
+# Every table a decision can write: a refused request leaves all of them as they were.
+WRITTEN = (Proposal, PollOption, Vote, Participation, Outcome, Action, Revision, Event, Notification)
+
+REASON = "It would leave the Tuesday shift with nobody on it."
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+class Board:
+    """A group with an admin, a facilitator, a member and an outsider, and helpers to decide things in it."""
+
+    def __init__(self, app, cast):
+        self.app = app
+        self.cast = cast
+        self.group_id = cast.group.id
+        self.slug = cast.group.slug
+        self.extra: dict[str, int] = {}  # handle -> user id of members a test added
+
+    # ------------------------------------------------------------ contexts and objects
+
+    @contextmanager
+    def ctx(self):
+        """A request context for service calls and checks; its session ends with it."""
+        with self.app.test_request_context():
+            yield
+
+    def uid(self, who) -> int:
+        if isinstance(who, int):
+            return who
+        if isinstance(who, str):
+            if who in self.extra:
+                return self.extra[who]
+            return self.cast.person(who).id
+        return who.id
+
+    def user(self, who) -> User:
+        """A person of this session: a role name ("member"), an added member's handle, an id or a user."""
+        return db.session.get(User, self.uid(who))
+
+    def group(self) -> Group:
+        return db.session.get(Group, self.group_id)
+
+    def proposal(self, proposal_id) -> Proposal:
+        return db.session.get(Proposal, proposal_id)
+
+    # ------------------------------------------------------------ people
+
+    def join(self, handle: str, role: str = "member", name: str | None = None, group_id: int | None = None) -> int:
+        """A new person who joins the group (or another one) through an invitation link. Returns their id."""
+        with self.ctx():
+            if handle in self.extra:
+                person = self.user(handle)
+            else:
+                person = accounts.register(f"{handle}@example.org", PASSWORD, name or handle.title(), handle, "en")
+            target = db.session.get(Group, group_id or self.group_id)
+            admin = next(m.user for m in groups.current_members(target) if m.role == "admin")
+            _, token = groups.create_invitation(admin, target, role, 7, 1)
+            groups.accept_invitation(person, token)
+            self.extra[handle] = person.id
+            return person.id
+
+    def crowd(self, n: int, prefix: str = "voter") -> list[str]:
+        """`n` more members; their handles."""
+        handles = [f"{prefix}{i}" for i in range(n)]
+        for handle in handles:
+            self.join(handle)
+        return handles
+
+    # ------------------------------------------------------------ deciding, through the services
+
+    def propose(self, author="member", title="Buy a shared cargo bike", body="For the market runs.", **options) -> int:
+        thread = options.pop("thread", None)
+        with self.ctx():
+            draft = services.Draft(title=title, body=body, **options)
+            thread_obj = None
+            if thread is not None:
+                from app.archive.models import Thread
+
+                thread_obj = db.session.get(Thread, thread)
+            return services.propose(self.user(author), self.group(), draft, thread_obj).id
+
+    def vote(self, proposal_id, who, choice="consent", reason="", options=()) -> int:
+        with self.ctx():
+            return services.cast_vote(self.user(who), self.proposal(proposal_id), choice, reason, list(options)).id
+
+    def settle(self, proposal_id, who, state="resolved"):
+        with self.ctx():
+            services.settle_objection(self.user(who), self.proposal(proposal_id), state)
+
+    def amend(self, proposal_id, who="member", title=None, body="For the market runs, and deliveries."):
+        with self.ctx():
+            proposal = self.proposal(proposal_id)
+            services.amend(self.user(who), proposal, title or proposal.title, body)
+
+    def close(self, proposal_id, by="facilitator"):
+        with self.ctx():
+            services.close(self.user(by), self.proposal(proposal_id))
+
+    def reopen(self, proposal_id, by="facilitator", days=3):
+        with self.ctx():
+            services.reopen(self.user(by), self.proposal(proposal_id), days=days)
+
+    def withdraw(self, proposal_id, by="member"):
+        with self.ctx():
+            services.withdraw(self.user(by), self.proposal(proposal_id))
+
+    def open_draft(self, proposal_id, by="member", days=3):
+        with self.ctx():
+            services.open_draft(self.user(by), self.proposal(proposal_id), days=days)
+
+    def outcome(self, proposal_id, by="facilitator", result=None, statement="We bought it.", review_on=None,
+                actions=()) -> int:
+        """Record an outcome; `actions` are (description, owner, due date) with owner a role or handle."""
+        with self.ctx():
+            proposal = self.proposal(proposal_id)
+            drafts = [services.ActionDraft(d, self.uid(o) if o is not None else None, due) for d, o, due in actions]
+            result = services.result_choices(proposal)[0] if result is None else result
+            return services.record_outcome(self.user(by), proposal, statement, result, review_on, drafts).id
+
+    def decided(self, title="Buy a shared cargo bike", author="member", result=None, **outcome) -> int:
+        """A proposal that was opened, closed and given an outcome. Returns the proposal id."""
+        pid = self.propose(author, title=title)
+        self.close(pid)
+        self.outcome(pid, result=result, **outcome)
+        return pid
+
+    # ------------------------------------------------------------ changing the record directly
+
+    def set(self, model, id_, **values):
+        """Write columns of one row directly, as a clock moving on or another process would."""
+        with self.ctx():
+            db.session.execute(update(model).where(model.id == id_).values(**values))
+            db.session.commit()
+
+    def expire(self, proposal_id):
+        """Its closing time has passed (nobody has looked since)."""
+        self.set(Proposal, proposal_id, closes_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+
+    # ------------------------------------------------------------ looking
+
+    def count(self, model, *criteria) -> int:
+        with self.ctx():
+            return db.session.scalar(select(func.count()).select_from(model).where(*criteria))
+
+    def counts(self) -> dict:
+        """Rows in every table a decision writes: compare before and after a refused request."""
+        return {model.__name__: self.count(model) for model in WRITTEN}
+
+    def get(self, model, id_, *attrs):
+        """Attribute values of one row, read in a context of their own."""
+        with self.ctx():
+            row = db.session.get(model, id_)
+            return tuple(getattr(row, a) for a in attrs) if len(attrs) != 1 else getattr(row, attrs[0])
+
+    def votes(self, proposal_id, current_only=True) -> list[tuple]:
+        """(user id, choice, option ids, is_current, version, objection state) of every vote, oldest first."""
+        with self.ctx():
+            query = select(Vote).where(Vote.proposal_id == proposal_id).order_by(Vote.id)
+            if current_only:
+                query = query.where(Vote.is_current.is_(True))
+            return [(v.user_id, v.choice, list(v.option_ids or []), v.is_current, v.proposal_version, v.objection_state)
+                    for v in db.session.scalars(query)]
+
+    def events(self, kind_prefix="") -> list[tuple[str, int | None]]:
+        """(kind, actor id) of the group's events, oldest first."""
+        with self.ctx():
+            return [tuple(r) for r in db.session.execute(
+                select(Event.kind, Event.actor_id)
+                .where(Event.group_id == self.group_id, Event.kind.startswith(kind_prefix))
+                .order_by(Event.id)
+            )]
+
+    def notifications(self, who, kind=None) -> list[tuple[str, str, int]]:
+        with self.ctx():
+            query = select(Notification.kind, Notification.target_type, Notification.target_id).where(
+                Notification.user_id == self.uid(who))
+            if kind:
+                query = query.where(Notification.kind == kind)
+            return [tuple(r) for r in db.session.execute(query.order_by(Notification.id))]
+
+    def option_ids(self, proposal_id) -> list[int]:
+        with self.ctx():
+            return list(db.session.scalars(
+                select(PollOption.id).where(PollOption.proposal_id == proposal_id).order_by(PollOption.position)))
+
+    def thread_id(self, proposal_id) -> int:
+        return self.get(Proposal, proposal_id, "thread_id")
+
+    # ------------------------------------------------------------ clients
+
+    def client(self, who="member"):
+        """A test client logged in as this role or added member; "anonymous" stays logged out."""
+        client = self.app.test_client()
+        if who != "anonymous":
+            with self.ctx():
+                email = self.user(who).email
+            response = Auth(client).login(email)
+            assert response.status_code == 302, "login failed"
+        return client
+
+
+# ---------------------------------------------------------------- counting SQL
+
+
+@contextmanager
+def counting_queries(app):
+    """Every SQL statement the app runs inside the block, in a list."""
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+# ---------------------------------------------------------------- reading pages
+
+
+def section(page: str, element_id: str, attribute: str = "id") -> str:
+    """The HTML of the element with this id (or other attribute value), up to its matching close tag."""
+    match = re.search(rf'<(\w+)\b[^>]*\s{attribute}="{element_id}"[^>]*>', page)
+    assert match, f"no {attribute}={element_id} on the page"
+    name, start, depth = match.group(1), match.end(), 1
+    for tag in re.finditer(rf"<(/?){name}\b[^>]*>", page[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return page[match.start():start + tag.end()]
+    raise AssertionError(f"#{element_id} is not closed")
+
+
+def text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def tomorrow() -> date:
+    return datetime.now(timezone.utc).date() + timedelta(days=1)
+
+
+def yesterday() -> date:
+    return datetime.now(timezone.utc).date() - timedelta(days=1)

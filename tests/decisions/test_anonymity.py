@@ -1,0 +1,176 @@
+"""Anonymous proposals never tell who voted what: not in any page, fragment, export or event,
+not to anyone — admins included. Who took part may be shown; what they chose, never with their name.
+"""
+import html
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.archive.models import Event
+from app.decisions.models import Participation, Vote
+from app.extensions import db
+from tests.conftest import ROLES
+from tests.decisions.helpers import HX, REASON, Board, section, text, tomorrow
+
+VOTERS = {  # handle: display name — names that appear nowhere else
+    "quillon": "Quillon Ardent",
+    "zephyrine": "Zephyrine Blau",
+    "mirabel": "Mirabel Oakes",
+}
+CHOICE_WORDS = re.compile(r"\b(Consent|Concern|Object|Agree|Abstain|Disagree|Block)\b")
+BLOCK_TAG = re.compile(
+    r"</?(?:p|li|ul|ol|div|section|tr|td|th|h\d|details|summary|form|fieldset|legend|label|table|article|header"
+    r"|footer|nav|aside|main|dl|dt|dd|br|time|blockquote)\b[^>]*>", re.I)
+
+
+def leaks(body: str, names) -> list[str]:
+    """Pieces of the page (one paragraph, list item, row…) that hold a voter's name together with a choice."""
+    found = []
+    for piece in BLOCK_TAG.split(body):
+        words = html.unescape(text(piece))
+        if CHOICE_WORDS.search(words) and any(name in words for name in names):
+            found.append(words)
+    return found
+
+
+class Scene:
+    """A public group (everyone may look) with an anonymous consent proposal that went through it all."""
+
+    def __init__(self, app, make_cast, anonymous=True):
+        self.board = board = Board(app, make_cast("town", "public"))
+        for handle, name in VOTERS.items():
+            board.join(handle, name=name)
+        self.names = list(VOTERS.values()) + ["Townmember", "Townadmin"]
+        self.pid = pid = board.propose("facilitator", title="Buy a shared cargo bike", anonymous=anonymous)
+        board.vote(pid, "quillon", "consent")
+        board.vote(pid, "zephyrine", "object", REASON)
+        board.vote(pid, "mirabel", "concern", "Where will it live?")
+        board.vote(pid, "member", "object", "Nobody can ride it safely.")
+        board.vote(pid, "admin", "consent")
+        board.vote(pid, "admin", "concern", "Changed my mind a little.")
+        board.amend(pid, "facilitator", body="Buy a used cargo bike, with a lock.")
+        board.settle(pid, "zephyrine", "resolved")
+        self.thread_id = board.thread_id(pid)
+
+    def finish(self):
+        self.board.close(self.pid)
+        self.board.outcome(self.pid, result="not_adopted", statement="We wait until spring.", review_on=tomorrow(),
+                           actions=[("Ask the bike shop", "mirabel", None)])
+
+    def pages(self, who) -> dict[str, str]:
+        """Every page that could mention the proposal, as this person sees it."""
+        client = self.board.client(who)
+        paths = [f"/p/{self.pid}", f"/p/{self.pid}/history", f"/t/{self.thread_id}", "/g/town", "/g/town/timeline",
+                 "/g/town/decisions", "/g/town/register", "/g/town/register.csv", "/needs-me", "/notifications"]
+        seen = {}
+        for path in paths:
+            response = client.get(path)
+            if who == "anonymous" and path in ("/needs-me", "/notifications"):
+                assert response.status_code == 302
+                continue
+            assert response.status_code == 200, path
+            seen[path] = response.get_data(as_text=True)
+        return seen
+
+
+@pytest.fixture
+def scene(app, make_cast):
+    return Scene(app, make_cast)
+
+
+VIEWERS = ROLES + list(VOTERS)
+
+
+def test_no_vote_of_an_anonymous_proposal_stores_who_gave_it(scene):
+    rows = scene.board.votes(scene.pid, current_only=False)
+    assert len(rows) == 6
+    assert all(user_id is None for user_id, *_ in rows)
+    # Who took part is kept (it may be shown); what they chose is not tied to them.
+    assert scene.board.count(Participation, Participation.proposal_id == scene.pid) == 5
+
+
+def test_settling_an_anonymous_objection_records_an_event_with_no_actor(scene):
+    assert scene.board.events("proposal.objection") == [("proposal.objection_resolved", None)]
+
+
+@pytest.mark.parametrize("who", VIEWERS)
+def test_no_page_shows_a_voters_name_with_their_choice_while_open(scene, who):
+    for path, body in scene.pages(who).items():
+        assert leaks(body, scene.names) == [], path
+    proposal = html.unescape(scene.pages(who)[f"/p/{scene.pid}"])
+    votes = section(proposal, "votes")
+    assert "Who answered what" not in votes
+    objections = re.search(r'<ul class="plain rows objections">(.*?)</ul>', votes, re.S).group(1)
+    assert REASON in objections and "Nobody can ride it safely." in objections
+    assert not any(name in objections for name in scene.names)
+    # Participation may be shown: all five who took part are named.
+    took_part = re.search(r"Took part:(.*?)\.", text(votes)).group(1)
+    assert all(name in took_part for name in scene.names)
+
+
+@pytest.mark.parametrize("who", VIEWERS)
+def test_no_page_shows_a_voters_name_with_their_choice_after_close_and_outcome(scene, who):
+    scene.finish()
+    pages = scene.pages(who)
+    for path, body in pages.items():
+        assert leaks(body, scene.names) == [], path
+    votes = section(html.unescape(pages[f"/p/{scene.pid}"]), "votes")
+    assert "Not adopted: 1 unresolved objection. 5 of 6 members took part." in text(votes)
+    assert 'class="plain tally"' in votes  # the numbers are shown…
+    assert "Who answered what" not in votes  # …the people behind them are not
+
+
+@pytest.mark.parametrize("who", ["quillon", "member", "admin"])
+def test_the_htmx_vote_fragment_names_nobody_with_a_choice(scene, who):
+    client = scene.board.client(who)
+    response = client.post(f"/p/{scene.pid}/vote", data={"choice": "object", "reason": "On second thought."},
+                           headers=HX)
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    assert leaks(fragment, scene.names) == []
+    assert "Who answered what" not in fragment
+    bad = client.post(f"/p/{scene.pid}/vote", data={"choice": "object", "reason": ""}, headers=HX)
+    assert bad.status_code == 422
+    assert leaks(bad.get_data(as_text=True), scene.names) == []
+
+
+def test_the_register_csv_names_no_voter(scene):
+    scene.finish()
+    body = scene.board.client("admin").get("/g/town/register.csv").get_data(as_text=True)
+    assert "Buy a shared cargo bike" in body
+    assert not any(name in body for name in VOTERS.values())
+
+
+def test_notifications_about_an_anonymous_proposal_name_no_voter(scene):
+    """The author's amendment tells each voter; nobody is told who voted what."""
+    with scene.board.ctx():
+        from app.notifications.models import Notification
+
+        notes = list(db.session.scalars(select(Notification).where(
+            Notification.target_type == "proposal", Notification.target_id == scene.pid)))
+        assert notes
+        assert all(n.actor_id in (None, scene.board.uid("facilitator")) for n in notes)
+        assert all(set(n.payload) <= {"title", "version"} for n in notes)
+
+
+def test_no_event_about_an_anonymous_proposal_names_a_voter(scene):
+    scene.finish()
+    voters = {scene.board.uid(h) for h in VOTERS} | {scene.board.uid("member")}
+    with scene.board.ctx():
+        events = list(db.session.scalars(select(Event).where(Event.group_id == scene.board.group_id,
+                                                              Event.kind.startswith("proposal."))))
+        assert events
+        assert not any(e.actor_id in voters for e in events)
+        assert not any(str(scene.board.uid(h)) in str(e.payload) for h in VOTERS for e in events)
+
+
+def test_the_leak_check_does_see_names_next_to_choices_on_an_ordinary_proposal(app, make_cast):
+    """The check above can fail: on a proposal that isn't anonymous, the page does say who chose what."""
+    scene = Scene(app, make_cast, anonymous=False)
+    body = scene.pages("outsider")[f"/p/{scene.pid}"]
+    found = leaks(body, scene.names)
+    assert any("Zephyrine Blau" in piece and "Object" in piece for piece in found)
+    assert "Who answered what" in body
+    with scene.board.ctx():
+        assert None not in set(db.session.scalars(select(Vote.user_id).where(Vote.proposal_id == scene.pid)))

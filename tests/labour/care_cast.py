@@ -1,0 +1,39 @@
+"""Helpers the care-work page tests share: a group with a running rota, and looking things up."""
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.extensions import db
+from app.groups.models import Group
+from app.labour import services
+from app.labour.models import Assignment
+
+
+def attached(cast):
+    """The cast's group and people as objects of the current session."""
+    get = db.session.get
+    return (get(Group, cast.group.id), *(get(User, p.id) for p in (cast.admin, cast.facilitator, cast.member,
+                                                                    cast.outsider)))
+
+
+def start_rota(app, cast, starter=True, weeks=8):
+    """The facilitator starts the rota this week (with the starter tasks) and plans it."""
+    with app.test_request_context():
+        group, _admin, facilitator, _member, _outsider = attached(cast)
+        today = services.today_in(group)
+        services.set_up(facilitator, group, today - timedelta(days=today.weekday()), weeks, starter)
+        services.generate(facilitator, group)
+
+
+def slots_of(user_id, group_id, period=None, status="assigned") -> list[Assignment]:
+    query = select(Assignment).where(Assignment.user_id == user_id, Assignment.group_id == group_id)
+    if period is not None:
+        query = query.where(Assignment.period == period)
+    if status is not None:
+        query = query.where(Assignment.status == status)
+    return list(db.session.scalars(query.order_by(Assignment.period, Assignment.id)))
+
+
+def count(model, *criteria) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*criteria))
