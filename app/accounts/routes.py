@@ -101,13 +101,16 @@ def profile():
 
 @bp.route("/u/<handle>")
 def person(handle):
+    from app.groups.policy import readable_group_ids
     from app.groups.services import shared_groups
+    from app.labour.services import thanks_received
 
     user = services.user_by_handle(handle)
     if user is None:
         abort(404)
     groups = shared_groups(user, current_user)
-    return render_template("accounts/person.html", person=user, groups=groups)
+    thanks = thanks_received(user, readable_group_ids(current_user))
+    return render_template("accounts/person.html", person=user, groups=groups, thanks=thanks)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -103,6 +103,7 @@ class TimelineForm(TextForm):
             SelectChoice("member", _l("Members")),
             SelectChoice("group", _l("Group")),
             SelectChoice("invitation", _l("Invitations")),
+            SelectChoice("care", _l("Care work")),
         ],
         validators=[Optional()],
     )

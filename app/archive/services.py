@@ -54,7 +54,7 @@ def record_event(group, actor, kind: str, target=None, **payload) -> Event:
     return event
 
 
-EVENT_CATEGORIES = ("group", "member", "invitation", "thread", "comment", "document")
+EVENT_CATEGORIES = ("group", "member", "invitation", "thread", "comment", "document", "care")
 
 
 @dataclass

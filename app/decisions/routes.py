@@ -329,4 +329,7 @@ def register_csv(slug):
 @bp.route("/needs-me")
 @login_required
 def needs_me():
-    return render_template("decisions/needs_me.html", needs=services.needs_me(current_user))
+    from app.labour.services import needs_me_everywhere
+
+    return render_template("decisions/needs_me.html", needs=services.needs_me(current_user),
+                           care=needs_me_everywhere(current_user))

@@ -161,6 +161,7 @@ class Thanks(db.Model):
 
     from_user: Mapped["User"] = relationship(foreign_keys=[from_user_id])  # noqa: F821
     to_user: Mapped["User"] = relationship(foreign_keys=[to_user_id])  # noqa: F821
+    group: Mapped["Group"] = relationship()  # noqa: F821
 
 
 class LedgerEntry(db.Model):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts.models import User
@@ -661,3 +661,48 @@ def needs_me(user, group: Group) -> CareNeeds:
         .order_by(Swap.id)
     ))
     return CareNeeds(tasks, swaps, period_start(r, now))
+
+
+def needs_me_everywhere(user) -> list[tuple[Group, CareNeeds]]:
+    """`needs_me` across all my groups, for the personal "needs you" page, in a fixed number of
+    queries however many groups: my open slots in each group's current period, and open swap
+    requests addressed to me."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    mine = select(Membership.group_id).where(Membership.user_id == user.id, Membership.left_at.is_(None))
+    rotas = {r.group_id: r for r in db.session.scalars(select(Rota).where(Rota.group_id.in_(mine)))}
+    if not rotas:
+        return []
+    found = {g.id: g for g in db.session.scalars(select(Group).where(Group.id.in_(list(rotas))))}
+    now = {gid: current_period(r, found[gid]) for gid, r in rotas.items()}
+    slots = db.session.scalars(
+        select(Assignment).where(Assignment.group_id.in_(list(rotas)), Assignment.user_id == user.id,
+                                 Assignment.status == "assigned")
+        .where(Assignment.period <= max(now.values())).where(Assignment.period >= min(now.values()))
+        .options(selectinload(Assignment.task)).order_by(Assignment.effort.desc(), Assignment.id)
+    )
+    swaps = db.session.scalars(
+        select(Swap).join(Assignment, Assignment.id == Swap.assignment_id)
+        .where(Assignment.group_id.in_(list(rotas)), Swap.to_user_id == user.id, Swap.status == "open")
+        .options(selectinload(Swap.assignment).selectinload(Assignment.task), selectinload(Swap.from_user))
+        .order_by(Swap.id)
+    )
+    needs = {gid: CareNeeds([], [], period_start(r, now[gid])) for gid, r in rotas.items()}
+    for a in slots:
+        if a.period == now[a.group_id]:
+            needs[a.group_id].tasks.append(a)
+    for s in swaps:
+        needs[s.assignment.group_id].swaps.append(s)
+    return [(found[gid], n) for gid, n in sorted(needs.items(), key=lambda item: found[item[0]].name) if n]
+
+
+def thanks_received(person, group_ids: list[int], limit: int = 50) -> list[Thanks]:
+    """Thanks this person received in these groups (the ones the viewer can read), newest first:
+    one query, with who thanked them and the group loaded alongside."""
+    if not group_ids:
+        return []
+    return list(db.session.scalars(
+        select(Thanks).where(Thanks.to_user_id == person.id, Thanks.group_id.in_(group_ids))
+        .options(joinedload(Thanks.from_user), joinedload(Thanks.group))
+        .order_by(Thanks.created_at.desc(), Thanks.id.desc()).limit(limit)
+    ))
