@@ -186,53 +186,42 @@ def amend(proposal_id):
     return render_template("decisions/amend.html", proposal=proposal, group=proposal.group, form=form), _status(form)
 
 
-def _closing(form):
-    return dict(days=form.days.data, closes_at=local_to_utc(form.closes_at.data))
+def _change(proposal_id, change, done_message, closing=False):
+    """Run one lifecycle change; a refusal becomes a flashed message. Back to the proposal either way."""
+    proposal = _proposal(proposal_id)
+    try:
+        if closing:
+            form = ClosingForm()
+            if not form.validate_on_submit():
+                raise Refused(_("Choose between 1 and %(days)s days.", days=services.MAX_DAYS))
+            change(proposal, days=form.days.data, closes_at=local_to_utc(form.closes_at.data))
+        else:
+            change(proposal)
+    except Refused as refusal:
+        flash(str(refusal.message), "error")
+    else:
+        flash(done_message, "success")
+    return redirect(url_for("decisions.show", proposal_id=proposal.id))
 
 
 @bp.route("/p/<int:proposal_id>/open", methods=["POST"])
 @login_required
 def open_draft(proposal_id):
-    proposal = _proposal(proposal_id)
-    form = ClosingForm()
-    try:
-        if not form.validate_on_submit():
-            raise Refused(_("Choose between 1 and %(days)s days.", days=services.MAX_DAYS))
-        services.open_draft(current_user, proposal, **_closing(form))
-    except Refused as refusal:
-        flash(str(refusal.message), "error")
-    else:
-        flash(_("The proposal is open for votes."), "success")
-    return redirect(url_for("decisions.show", proposal_id=proposal.id))
+    return _change(proposal_id, lambda p, **when: services.open_draft(current_user, p, **when),
+                   _("The proposal is open for votes."), closing=True)
 
 
 @bp.route("/p/<int:proposal_id>/close", methods=["POST"])
 @login_required
 def close(proposal_id):
-    proposal = _proposal(proposal_id)
-    try:
-        services.close(current_user, proposal)
-    except Refused as refusal:
-        flash(str(refusal.message), "error")
-    else:
-        flash(_("The proposal is closed."), "success")
-    return redirect(url_for("decisions.show", proposal_id=proposal.id))
+    return _change(proposal_id, lambda p: services.close(current_user, p), _("The proposal is closed."))
 
 
 @bp.route("/p/<int:proposal_id>/reopen", methods=["POST"])
 @login_required
 def reopen(proposal_id):
-    proposal = _proposal(proposal_id)
-    form = ClosingForm()
-    try:
-        if not form.validate_on_submit():
-            raise Refused(_("Choose between 1 and %(days)s days.", days=services.MAX_DAYS))
-        services.reopen(current_user, proposal, **_closing(form))
-    except Refused as refusal:
-        flash(str(refusal.message), "error")
-    else:
-        flash(_("The proposal is open again."), "success")
-    return redirect(url_for("decisions.show", proposal_id=proposal.id))
+    return _change(proposal_id, lambda p, **when: services.reopen(current_user, p, **when),
+                   _("The proposal is open again."), closing=True)
 
 
 @bp.route("/p/<int:proposal_id>/withdraw", methods=["POST"])
