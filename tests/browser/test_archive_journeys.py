@@ -9,19 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-
-JS = pytest.mark.parametrize("java_script_enabled", [True, False], ids=["js", "no-js"])
-MARKER = "() => { window.__canoeMarker = 'still the same page'; }"
-SAME_PAGE = "() => window.__canoeMarker === 'still the same page'"
+from tests.browser.journey import JS, MARKER, SAME_PAGE, log_in
 
 
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/groups$"))
+
 
 
 def comment_id(locator) -> int:

@@ -13,20 +13,11 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.extensions import db
 from app.labour.models import Assignment, CareTask
-from tests.conftest import PASSWORD
+from tests.browser.journey import JS, MARKER, SAME_PAGE, log_in
 
-JS = pytest.mark.parametrize("java_script_enabled", [True, False], ids=["js", "no-js"])
-MARKER = "() => { window.__canoeMarker = 'still the same page'; }"
-SAME_PAGE = "() => window.__canoeMarker === 'still the same page'"
 CARE = "/g/riverside/care"
 
 
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/groups$"))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import re
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from app.accounts import services as accounts
 from app.accounts.models import User
@@ -231,22 +231,9 @@ class Board:
 
 # ---------------------------------------------------------------- counting SQL
 
+from tests.sql import counting_queries  # noqa: E402,F401  (re-exported for the test modules)
 
-@contextmanager
-def counting_queries(app):
-    """Every SQL statement the app runs inside the block, in a list."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # ---------------------------------------------------------------- reading pages
