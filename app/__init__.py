@@ -103,6 +103,8 @@ def configure_blueprints(app: Flask) -> None:
     from app.groups import bp as groups_bp
     from app.labour import bp as labour_bp
     from app.notifications import bp as notifications_bp
+    from app.search import bp as search_bp
+    from app.search.sync import listen as keep_search_in_step
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(groups_bp)
@@ -110,11 +112,15 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(decisions_bp)
     app.register_blueprint(labour_bp)
+    app.register_blueprint(search_bp)
+    keep_search_in_step()
 
 
 def configure_cli(app: Flask) -> None:
     from app.decisions.cli import decisions_cli
     from app.groups.cli import demo_command
+    from app.search.cli import search_cli
 
     app.cli.add_command(demo_command)
     app.cli.add_command(decisions_cli)
+    app.cli.add_command(search_cli)

@@ -34,6 +34,10 @@ class Config:
     # A whole request may be a little larger than one file, so a too-large file gets our own
     # message; beyond this werkzeug answers 413. create_app keeps it above the upload limit.
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    # "whoosh": an index in the instance folder (one app server). "postgres": the index in
+    # the shared database, for several app servers.
+    CANOE_SEARCH_BACKEND = "whoosh"
+    CANOE_SEARCH_LOCK_TIMEOUT = 1.0  # seconds to wait for the index before queueing a write
 
 
 class TestConfig(Config):
@@ -51,6 +55,8 @@ def _coerce(current, raw: str):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(current, int):
         return int(raw)
+    if isinstance(current, float):
+        return float(raw)
     return raw
 
 

@@ -1,5 +1,9 @@
 """The base forms every feature's forms build on: what a POST may hand to validators."""
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
 from flask import request
+from flask_babel import get_timezone
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict
 
@@ -28,3 +32,15 @@ class UploadForm(FlaskForm):
             if not form.is_submitted():
                 return None
             return CombinedMultiDict((request.files, request.form))
+
+
+def day_start(field, days_after: int = 0) -> datetime | None:
+    """Midnight at the start of a date field's day (plus `days_after`) in the viewer's zone,
+    as UTC; or None with the field's own error for a day at the very edge of the calendar
+    (year 1, year 9999), where the time zone shift has no room."""
+    try:
+        zone = ZoneInfo(str(get_timezone()))
+        return datetime.combine(field.data + timedelta(days=days_after), time(), zone).astimezone(timezone.utc)
+    except OverflowError:
+        field.errors.append(field.gettext("Not a valid date value."))
+        return None

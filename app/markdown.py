@@ -3,6 +3,7 @@
 Text is rendered once, when it is written; pages show the stored HTML inside `hx-disable`.
 """
 import re
+from html import unescape as html_unescape
 from urllib.parse import quote
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
@@ -125,3 +126,17 @@ def render(text: str | None) -> Markup:
     if not text:
         return Markup("")
     return _clean(md.markdown(text, extensions=EXTENSIONS, output_format="html"))
+
+
+_BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|li|h[1-6]|pre|blockquote|tr|td|th|div|table|ul|ol)>", re.I)
+_SPACES = re.compile(r"[ \t]*\n\s*|[ \t]{2,}")
+
+
+def plain_text(html: str | None) -> str:
+    """The words of already-rendered HTML, with no markup at all (what search indexes).
+    Block ends become line breaks, so the last word of one paragraph never runs into the
+    first of the next."""
+    if not html:
+        return ""
+    text = nh3.clean(_BLOCK_END.sub(lambda m: m.group() + "\n", html), tags=set(), strip_comments=True)
+    return _SPACES.sub(lambda m: "\n" if "\n" in m.group() else " ", html_unescape(text)).strip()

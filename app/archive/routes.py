@@ -1,10 +1,7 @@
-from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
-
 from flask import (
     Response, abort, flash, g, redirect, render_template, request, send_file, stream_with_context, url_for,
 )
-from flask_babel import format_decimal, get_timezone, gettext as _
+from flask_babel import format_decimal, gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from sqlalchemy.exc import DataError
@@ -15,6 +12,7 @@ from app.archive import export  # after policy: loading app.groups on the way ne
 from app.archive.diff import diff
 from app.archive.forms import CommentEditForm, CommentForm, DocumentForm, ReactionForm, ThreadForm, TimelineForm
 from app.errors import Refused, show_on_form
+from app.forms import day_start
 from app.extensions import db, htmx
 from app.groups import services as groups
 from app.security import render_error
@@ -456,22 +454,6 @@ def delete_document(document_id):
 # ---------------------------------------------------------------- timeline
 
 
-def _local_midnight(day, days_after=0):
-    """Midnight at the start of `day` in the viewer's zone, as UTC."""
-    zone = ZoneInfo(str(get_timezone()))
-    return datetime.combine(day + timedelta(days=days_after), time(), zone).astimezone(timezone.utc)
-
-
-def _day_start(field, days_after=0):
-    """`_local_midnight` of a date field, or None with the field's own error for a day at the
-    very edge of the calendar (year 1, year 9999), where the time zone shift has no room."""
-    try:
-        return _local_midnight(field.data, days_after)
-    except OverflowError:
-        field.errors.append(field.gettext("Not a valid date value."))
-        return None
-
-
 @bp.route("/g/<slug>/timeline")
 def timeline(slug):
     group = _group(slug)
@@ -480,8 +462,8 @@ def timeline(slug):
     form.person.choices = [SelectChoice("", _("Anyone"))] + [SelectChoice(m.user_id, m.user.display_name) for m in people]
     where = services.TimelineFilter()
     if form.validate():
-        since = _day_start(form.since) if form.since.data else None
-        until = _day_start(form.until, 1) if form.until.data else None
+        since = day_start(form.since) if form.since.data else None
+        until = day_start(form.until, 1) if form.until.data else None
         if not form.errors:
             where = services.TimelineFilter(
                 category=form.kind.data or None,

@@ -1,0 +1,51 @@
+"""The search tables: the postgres backend's entries and the retry queue both backends share."""
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class SearchEntry(db.Model):
+    """One indexed item for the postgres backend: a copy of its plain text and its tokens.
+
+    `terms` holds the shared analyzer's tokens with their positions, so PostgreSQL never
+    splits Korean text itself (its parsers keep particles attached).
+    """
+
+    __tablename__ = "search_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[int] = mapped_column(Integer)
+    group_id: Mapped[int] = mapped_column(Integer, index=True)
+    author_id: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    signature: Mapped[str] = mapped_column(String(40))
+    terms = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+
+    __table_args__ = (
+        UniqueConstraint("kind", "item_id", name="uq_search_entries_item"),
+        Index("ix_search_entries_terms", "terms", postgresql_using="gin"),
+    )
+
+
+class SearchBacklog(db.Model):
+    """Items whose index write failed (a held lock, a full disk): retried until they land."""
+
+    __tablename__ = "search_backlog"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+
+    __table_args__ = (UniqueConstraint("kind", "item_id", name="uq_search_backlog_item"),)

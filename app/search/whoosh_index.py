@@ -1,0 +1,238 @@
+"""The embedded backend: a whoosh index in a folder of the instance directory.
+
+The folder's name carries the schema and analyzer versions, so a new version starts from an
+index rebuilt from the database. A rebuild is written to a folder of its own and moved into
+place in one rename: two processes that both find the index missing never mix their work.
+"""
+import gc
+import os
+import shutil
+import threading
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index, query
+from whoosh.analysis import Tokenizer
+from whoosh.analysis.acore import Token as WhooshToken
+from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+
+from app.search import analyzer
+from app.search.entries import Entry, Key, key_text, parse_key
+from app.search.results import Filters, StoredHit
+
+SCHEMA_VERSION = 1
+
+
+class CanoeTokenizer(Tokenizer):
+    """Hands whoosh the shared analyzer's tokens, positions and offsets unchanged."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for found in analyzer.tokens(analyzer.normalise(value)):
+            token.text = found.term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = found.term
+            if positions:
+                token.pos = start_pos + found.pos
+            if chars:
+                token.startchar, token.endchar = start_char + found.start, start_char + found.end
+            yield token
+
+
+def schema() -> Schema:
+    text = CanoeTokenizer()
+    return Schema(
+        key=ID(unique=True, stored=True),
+        kind=ID(stored=True),
+        group=ID(stored=True),
+        author=ID(stored=True),
+        title=TEXT(analyzer=text, stored=True, field_boost=2.0),
+        body=TEXT(analyzer=text, stored=True),
+        created=DATETIME(stored=True, sortable=True),
+        url=STORED,
+        signature=STORED,
+    )
+
+
+def _document(entry: Entry) -> dict:
+    return {
+        "key": key_text(entry.key),
+        "kind": entry.kind,
+        "group": str(entry.group_id),
+        "author": str(entry.author_id or ""),
+        "title": entry.title,
+        "body": entry.body,
+        "created": entry.created_at,
+        "url": entry.url,
+        "signature": entry.signature,
+    }
+
+
+def _any(field: str, values) -> query.Query:
+    return query.Or([query.Term(field, str(v)) for v in values])
+
+
+def clause_query(clause: analyzer.Clause) -> query.Query:
+    """One clause, matched in the title or the body."""
+    def one(field):
+        if clause.prefix:
+            return query.Prefix(field, clause.terms[0])
+        if len(clause.terms) == 1:
+            return query.Term(field, clause.terms[0])
+        return query.Phrase(field, list(clause.terms))
+
+    return query.Or([one("title"), one("body")])
+
+
+def filter_query(filters: Filters) -> query.Query:
+    """Who may see what, and the chosen filters: part of the query itself, so every count
+    whoosh makes is already limited to the viewer's groups. Scores only come from words."""
+    parts = [_any("group", filters.group_ids)]
+    if filters.kinds:
+        parts.append(_any("kind", filters.kinds))
+    if filters.author_id is not None:
+        parts.append(query.Term("author", str(filters.author_id)))
+    if filters.date_from or filters.date_to:
+        parts.append(query.DateRange("created", filters.date_from, filters.date_to))
+    return query.ConstantScoreQuery(query.And(parts), 0.0)
+
+
+class WhooshIndex:
+    name = "whoosh"
+
+    def __init__(self, instance_path: str, lock_timeout: float):
+        root = Path(instance_path) / "search"
+        self.folder = root / f"whoosh-s{SCHEMA_VERSION}-a{analyzer.VERSION}"
+        self.lock_timeout = lock_timeout
+        self._ix = None
+        self._searcher = None
+        self._guard = threading.Lock()
+
+    # -- opening -------------------------------------------------------------------
+    def usable(self) -> bool:
+        """Whether the index folder is there and opens; a missing or broken one is rebuilt."""
+        if not self.folder.is_dir():
+            self._forget()
+            return False
+        if self._ix is not None:
+            return True
+        # whoosh leaves a broken index's files open when it fails to read them: they close,
+        # quietly, here, rather than warn at some later moment.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                ix = index.open_dir(str(self.folder))
+                ix.doc_count()
+            except Exception:  # noqa: BLE001 — any failure to open means "rebuild", never a crash
+                ix = None
+            gc.collect()
+        if ix is None:
+            return False
+        self._ix = ix
+        return True
+
+    def _forget(self) -> None:
+        with self._guard:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._ix = self._searcher = None
+
+    @contextmanager
+    def rebuilding(self):
+        """A writer into a fresh folder that replaces the index when the block ends."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        fresh = self.folder.with_name(f"{self.folder.name}.new-{os.getpid()}-{threading.get_ident()}")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir()
+        ix = index.create_in(str(fresh), schema())
+        writer = ix.writer(limitmb=128)
+        adder = _Bulk(writer)
+        try:
+            yield adder
+            writer.commit(optimize=True)
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        self._forget()
+        old = self.folder.with_name(f"{self.folder.name}.old-{os.getpid()}")
+        if self.folder.exists():
+            os.rename(self.folder, old)
+        os.rename(fresh, self.folder)
+        shutil.rmtree(old, ignore_errors=True)
+        self.usable()
+
+    # -- writing -------------------------------------------------------------------
+    def write(self, entries: list[Entry], gone: list[Key]) -> None:
+        """Raises whoosh's LockError when another process holds the lock past the timeout."""
+        if not self.usable():
+            raise FileNotFoundError(f"search index missing at {self.folder}")
+        writer = self._ix.writer(timeout=self.lock_timeout)
+        try:
+            for key in gone:
+                writer.delete_by_term("key", key_text(key))
+            for entry in entries:
+                writer.update_document(**_document(entry))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    # -- reading -------------------------------------------------------------------
+    def _current_searcher(self):
+        """One searcher per process, reopened after any write. Not `refresh()`: it reuses
+        segment readers whose cached set of deleted documents is then out of date, and an
+        edited item's old version would still match."""
+        with self._guard:
+            if self._searcher is not None and not self._searcher.up_to_date():
+                self._searcher.close()
+                self._searcher = None
+            if self._searcher is None:
+                self._searcher = self._ix.searcher()
+            return self._searcher
+
+    def search(self, parsed: analyzer.ParsedQuery, filters: Filters, page: int, per_page: int, by_date: bool):
+        words = query.And([clause_query(c) for c in parsed.clauses])
+        searcher = self._current_searcher()
+        results = searcher.search(
+            query.And([words, filter_query(filters)]),
+            limit=page * per_page,
+            sortedby="created" if by_date else None,
+            reverse=by_date,
+        )
+        hits = [_stored_hit(hit.fields()) for hit in results[(page - 1) * per_page : page * per_page]]
+        return len(results), hits
+
+    def signatures(self) -> dict[Key, str]:
+        searcher = self._current_searcher()
+        return {parse_key(f["key"]): f["signature"] for f in searcher.all_stored_fields()}
+
+    def doc_count(self) -> int:
+        return self._current_searcher().doc_count()
+
+
+class _Bulk:
+    def __init__(self, writer):
+        self.writer = writer
+
+    def add(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            self.writer.add_document(**_document(entry))
+
+
+def _stored_hit(fields: dict) -> StoredHit:
+    kind, item_id = parse_key(fields["key"])
+    return StoredHit(
+        kind=kind,
+        item_id=item_id,
+        group_id=int(fields["group"]),
+        author_id=int(fields["author"]) if fields["author"] else None,
+        title=fields["title"],
+        body=fields["body"],
+        url=fields["url"],
+        created_at=fields["created"],
+    )
