@@ -41,14 +41,15 @@ def note(message: str) -> None:
 
 
 @contextmanager
-def bench_app():
-    """An app on a freshly migrated, empty database; removed afterwards.
+def bench_app(url: str | None = None, **overrides):
+    """An app on a freshly migrated, empty database; removed afterwards. `url` (default:
+    BENCH_DATABASE_URL, else a temporary SQLite file) and `overrides` (settings) may be given.
 
     Build data inside `with app.app_context():`, but make requests outside it: a request that
     finds an app context already pushed reuses it, and with it the database session and `g`,
     so it would see rows an earlier request loaded and run fewer queries than a real one.
     """
-    url = os.environ.get("BENCH_DATABASE_URL", "")
+    url = url if url is not None else os.environ.get("BENCH_DATABASE_URL", "")
     with tempfile.TemporaryDirectory(prefix="canoe-bench-") as tmp:
         if url.startswith("postgresql"):
             if "bench" not in (make_url(url).database or ""):
@@ -64,7 +65,7 @@ def bench_app():
         settings = from_env(TestConfig)
         # As in tests (fast password hashing, no CSRF or rate limits for the test client),
         # but not TESTING: errors are handled as in production.
-        settings.update(SQLALCHEMY_DATABASE_URI=url, TESTING=False, DEBUG=False)
+        settings.update(SQLALCHEMY_DATABASE_URI=url, TESTING=False, DEBUG=False, **overrides)
         app = create_app(settings)
         app.instance_path = str(Path(tmp) / "instance")
         os.makedirs(app.instance_path, exist_ok=True)

@@ -27,7 +27,7 @@ def reindex_command():
 @click.option("--show", default=10, show_default=True, help="How many keys of each problem to list.")
 def check_command(show):
     """Compare the index with the database; exit 1 when they differ."""
-    with click.progressbar(length=_items(), label="Checking", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=_items(), label="Checking") as bar:
         found = service.drift(progress=bar.update)
     for problem, keys in found.items():
         listed = ", ".join(entries.key_text(k) for k in keys[:show])

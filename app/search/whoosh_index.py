@@ -198,14 +198,12 @@ class WhooshIndex:
     def search(self, parsed: analyzer.ParsedQuery, filters: Filters, page: int, per_page: int, by_date: bool):
         words = query.And([clause_query(c) for c in parsed.clauses])
         searcher = self._current_searcher()
-        results = searcher.search(
-            query.And([words, filter_query(filters)]),
-            limit=page * per_page,
-            sortedby="created" if by_date else None,
-            reverse=by_date,
-        )
+        wanted = query.And([words, filter_query(filters)])
+        results = searcher.search(wanted, limit=page * per_page, sortedby="created" if by_date else None, reverse=by_date)
         hits = [_stored_hit(hit.fields()) for hit in results[(page - 1) * per_page : page * per_page]]
-        return len(results), hits
+        # Counted on its own: a limited search's total is whoosh's estimate (it skips blocks
+        # that can't reach the top), and the number a person sees must be exact.
+        return sum(1 for _ in searcher.docs_for_query(wanted)), hits
 
     def signatures(self) -> dict[Key, str]:
         searcher = self._current_searcher()

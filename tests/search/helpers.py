@@ -3,10 +3,9 @@ through their services, moving an item back in time, and reading the search page
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from app.accounts.models import User
-from app.archive.models import Thread
 from app.decisions import services as decisions
 from app.decisions.models import Proposal
 from app.extensions import db
@@ -85,12 +84,17 @@ def row_counts(app) -> dict[str, int]:
 
 
 def results_block(page: str) -> str:
-    """The results region of a full search page (or the whole of an htmx fragment)."""
-    start = page.find('<div id="search-results"')
-    if start == -1:
+    """The results region of a full search page, up to its closing tag (or the whole of an
+    htmx fragment, which is nothing else)."""
+    match = re.search(r'<div\b[^>]*\sid="search-results"[^>]*>', page)
+    if match is None:
         return page
-    end = page.find("</div>\n{% endblock", start)
-    return page[start:end if end != -1 else None]
+    depth = 1
+    for tag in re.finditer(r"<(/?)div\b[^>]*>", page[match.end():]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return page[match.start():match.end() + tag.end()]
+    raise AssertionError("#search-results is not closed")
 
 
 def hit_titles(page: str) -> list[str]:
@@ -111,6 +115,6 @@ def field_errors(page: str) -> list[str]:
 
 
 __all__ = [
-    "HX_RESULTS", "Thread", "backdate", "care_task", "decide", "field_errors", "hit_links", "hit_titles", "notices",
-    "propose", "results_block", "row_counts", "text", "thread_in", "vote",
+    "HX_RESULTS", "backdate", "care_task", "decide", "field_errors", "hit_links", "hit_titles", "notices", "propose",
+    "results_block", "row_counts", "thread_in", "vote",
 ]

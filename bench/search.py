@@ -1,0 +1,222 @@
+"""`python -m bench.search`: search over 100,000 mixed Korean/English items, on each backend.
+
+Builds a corpus (seeded, so every run is the same) of threads, replies, documents, proposals
+and care tasks, 1–3 paragraphs each (documents longer), spread over 40 groups of which half
+are private; the viewer belongs to 6 of them. For each backend it prints:
+
+    {"bench": "search", "backend": "whoosh", "metric": "index_docs_per_s", ...}   bulk indexing
+    {"bench": "search", "backend": "whoosh", "metric": "ms_query_p50", ...}       50 fixed queries
+    {"bench": "search", "backend": "whoosh", "metric": "ms_query_p95", ...}       through Canoe's service
+    {"bench": "search", "backend": "whoosh", "metric": "ms_raw_whoosh_p95", ...}  the same queries, whoosh alone
+    {"bench": "search", "backend": "whoosh", "metric": "overhead_ratio", ...}     service p95 / raw p95
+
+"Through the service" is `search.service.search` as the page calls it: the viewer's readable
+groups from the database, parsing, the query with its permission filter, the page of hits and
+their highlighted snippets. "Raw whoosh" answers the same question with whoosh alone on the same
+index: its MultifieldParser, the same group restriction, the top 10 stored fields and whoosh's
+own highlighter for each hit's body.
+
+The postgres backend runs against BENCH_DATABASE_URL when it is PostgreSQL, otherwise against
+`canoe_bench` on 127.0.0.1 (created if missing; its `public` schema is rebuilt); with no server
+it is left out, with a note. Targets (embedded backend): p95 ≤ 100 ms, overhead ratio ≤ 1.5.
+`--docs N` changes the corpus size.
+"""
+import argparse
+import json
+import os
+import random
+import statistics
+import time
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.accounts import services as accounts
+from app.extensions import db
+from app.groups import services as groups
+from app.search import service
+from app.search.entries import Entry
+from bench import PASSWORD, bench_app, note
+
+GROUPS = 40
+MEMBER_OF = 6
+DEFAULT_DOCS = 100_000
+TARGET_P95_MS = 100
+TARGET_RATIO = 1.5
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/canoe_bench"
+
+KO_NOUNS = ("협동조합 회의록 돌봄 노동 당번 예산 장보기 텃밭 주방 청소 환영 모임 결정 제안 안건 회계 조합원 공동체 "
+            "마을 식당 도서관 배송 자전거 일정 휴가 분담 기록 회의 정관 총회 간식 설거지 빨래 청년 어르신 봉사 "
+            "나눔 교육 안전 보험 계약 임대료 전기 난방 창고 화분 행사 축제 발표 설문 의견 약속").split()
+KO_PARTICLES = ("은 는 이 가 을 를 에서 으로 로 와 과 의 도 만 에 에게 까지 부터").split()
+KO_ENDINGS = ("합니다. 했어요. 할까요? 하면 좋겠어요. 정했습니다. 나눠요. 부탁드려요. 확인했어요. "
+              "미뤄졌어요. 다시 이야기해요.").split(". ")
+EN_NOUNS = ("budget kitchen rota meeting minutes garden bike delivery policy handbook member agenda proposal "
+            "volunteer cleaning shopping welcome newsletter insurance rent heating storage festival survey "
+            "training safety contract treasurer facilitator decision review").split()
+EN_VERBS = ("decided agreed discussed postponed reviewed shared planned cleaned booked cancelled wrote "
+            "checked moved organised thanked asked").split()
+EN_GLUE = ("for the", "after the", "before the", "with the", "about the", "during the")
+KINDS = (("comment", 0.55), ("thread", 0.2), ("document", 0.1), ("proposal", 0.1), ("care_task", 0.05))
+
+QUERIES = [
+    "협동조합", "회의록", "돌봄 노동", '"돌봄 노동"', "당번", "예산", "장보기", "텃밭", "주방 청소", "조합",
+    "회의", "결정", "총회 안건", "설거지", "빨래 당번", "임대료", "난방", "축제", "설문", "정관",
+    "어르신 돌봄", "자전거 배송", "도서관", "청년", "회계", "budget", "kitchen rota", "decide", "meeting minutes",
+    "garden", "policy", "handbook", "volunteers", "proposal review", "insurance", "rent", "heating", "festival",
+    "treasurer", "facilitator", "Loomio 회의", "budget 예산", "rota 당번", "cleaning 청소", "welcome 환영",
+    '"kitchen rota"', "delivery", "survey 설문", "safety training", "shared",
+]
+
+
+def emit(backend: str, metric: str, value, unit: str) -> None:
+    print(json.dumps({"bench": "search", "backend": backend, "metric": metric, "value": value, "unit": unit}), flush=True)
+
+
+def korean_sentence(rng: random.Random) -> str:
+    words = [rng.choice(KO_NOUNS) + rng.choice(KO_PARTICLES) for _ in range(rng.randint(2, 5))]
+    return " ".join(words) + " " + rng.choice(KO_ENDINGS).strip(".") + "."
+
+
+def english_sentence(rng: random.Random) -> str:
+    return (f"We {rng.choice(EN_VERBS)} the {rng.choice(EN_NOUNS)} {rng.choice(EN_GLUE)} "
+            f"{rng.choice(EN_NOUNS)}{rng.choice(('.', ' this week.', ' again.', ', as planned.'))}")
+
+
+def paragraph(rng: random.Random) -> str:
+    korean = rng.random() < 0.6
+    return " ".join((korean_sentence if rng.random() < (0.85 if korean else 0.15) else english_sentence)(rng)
+                    for _ in range(rng.randint(1, 4)))
+
+
+def corpus(count: int, group_ids: list[int], author_ids: list[int]) -> list[Entry]:
+    rng = random.Random(2026)
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    kinds, weights = zip(*KINDS)
+    entries = []
+    for item_id in range(1, count + 1):
+        kind = rng.choices(kinds, weights)[0]
+        paragraphs = rng.randint(4, 10) if kind == "document" else rng.randint(1, 3)
+        title = korean_sentence(rng)[:40] if rng.random() < 0.6 else english_sentence(rng)[:60]
+        entries.append(Entry(kind, item_id, rng.choice(group_ids), rng.choice(author_ids), title,
+                             "\n".join(paragraph(rng) for _ in range(paragraphs)), f"/bench/{item_id}",
+                             start + timedelta(minutes=item_id * 7)))
+    return entries
+
+
+def people_and_groups(app) -> tuple[int, list[int], list[int]]:
+    """The viewer, every group id, and some authors: real rows, so permissions are real."""
+    with app.test_request_context():
+        viewer = accounts.register("viewer@bench.canoe", PASSWORD, "Viewer", "viewer", "ko")
+        authors = [accounts.register(f"a{i}@bench.canoe", PASSWORD, f"Author {i}", f"author{i}", "ko") for i in range(8)]
+        ids = []
+        for i in range(GROUPS):
+            owner = viewer if i < MEMBER_OF else authors[i % len(authors)]
+            group = groups.create_group(owner, f"Group {i}", f"group-{i}", "", "public" if i % 2 else "private")
+            ids.append(group.id)
+        return viewer.id, ids, [a.id for a in authors] + [viewer.id]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))], 2)
+
+
+def timed(run, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def bench_backend(name: str, url: str, docs: int, repeats: int) -> dict:
+    with bench_app(url, CANOE_SEARCH_BACKEND=name) as app:
+        viewer_id, group_ids, author_ids = people_and_groups(app)
+        entries = corpus(docs, group_ids, author_ids)
+        with app.app_context():
+            index = service.backend()
+            started = time.perf_counter()
+            with index.rebuilding() as bulk:
+                for i in range(0, len(entries), 1000):
+                    bulk.add(entries[i : i + 1000])
+            seconds = time.perf_counter() - started
+        emit(name, "index_docs_per_s", round(docs / seconds), "docs/s")
+        note(f"{name}: indexed {docs} items in {seconds:.1f} s")
+        with app.test_request_context():
+            viewer = db.session.get(accounts.User, viewer_id)
+            service_times, hits = [], 0
+            for q in QUERIES:
+                service.search(viewer, q)  # warm-up: caches, the searcher
+                times = timed(lambda: service.search(viewer, q), repeats)
+                service_times.append(statistics.median(times))
+                hits += service.search(viewer, q).total
+            emit(name, "ms_query_p50", percentile(service_times, 0.5), "ms")
+            emit(name, "ms_query_p95", percentile(service_times, 0.95), "ms")
+            note(f"{name}: {hits} hits over {len(QUERIES)} queries")
+            if name == "whoosh":
+                raw = raw_whoosh_times(index, viewer, repeats)
+                emit(name, "ms_raw_whoosh_p95", percentile(raw, 0.95), "ms")
+                ratio = round(percentile(service_times, 0.95) / percentile(raw, 0.95), 2)
+                emit(name, "overhead_ratio", ratio, "ratio")
+                return {"p95": percentile(service_times, 0.95), "ratio": ratio}
+    return {}
+
+
+def raw_whoosh_times(index, viewer, repeats: int) -> list[float]:
+    """The same queries through whoosh alone: its parser, the same groups, its highlighter."""
+    from whoosh import query
+    from whoosh.qparser import AndGroup, MultifieldParser
+
+    from app.groups.policy import readable_group_ids
+
+    searcher = index._current_searcher()
+    parser = MultifieldParser(["title", "body"], searcher.schema, group=AndGroup)
+    times = []
+    for q in QUERIES:
+        def run():
+            allowed = query.Or([query.Term("group", str(g)) for g in readable_group_ids(viewer)])
+            results = searcher.search(parser.parse(q), limit=10, filter=allowed)
+            for hit in results:
+                hit.highlights("body")
+                dict(hit)
+            return len(results)
+
+        run()
+        times.append(statistics.median(timed(run, repeats)))
+    return times
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("BENCH_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        return url
+    try:
+        admin = create_engine(PG_DEFAULT.replace("/canoe_bench", "/postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'canoe_bench'")).scalar():
+                conn.execute(text("CREATE DATABASE canoe_bench"))
+        admin.dispose()
+        return PG_DEFAULT
+    except Exception as error:  # noqa: BLE001 — no server here: the embedded backend alone
+        note(f"postgres backend left out: {error.__class__.__name__}")
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=DEFAULT_DOCS)
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each query (its median counts)")
+    args = parser.parse_args()
+    embedded = bench_backend("whoosh", "", args.docs, args.repeats)
+    shared = postgres_url()
+    if shared and "bench" in (make_url(shared).database or ""):
+        bench_backend("postgres", shared, args.docs, args.repeats)
+    note(f"targets (whoosh): p95 ≤ {TARGET_P95_MS} ms (got {embedded['p95']}), "
+         f"overhead ≤ {TARGET_RATIO} (got {embedded['ratio']})")
+
+
+if __name__ == "__main__":
+    main()
