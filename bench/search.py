@@ -1,8 +1,9 @@
 """`python -m bench.search`: search over 100,000 mixed Korean/English items, on each backend.
 
 Builds a corpus (seeded, so every run is the same) of threads, replies, documents, proposals
-and care tasks, 1–3 paragraphs each (documents longer), spread over 40 groups of which half
-are private; the viewer belongs to 6 of them. For each backend it prints:
+and care tasks, 1–3 paragraphs each (documents 4–10), mostly Korean with English mixed in, its
+words drawn as in real text (Zipf: the nouns the queries look for among 8,000 others, some
+common, most rare), spread over 40 groups of which half are private; the viewer belongs to 6. For each backend it prints:
 
     {"bench": "search", "backend": "whoosh", "metric": "index_docs_per_s", ...}   bulk indexing
     {"bench": "search", "backend": "whoosh", "metric": "ms_query_p50", ...}       50 fixed queries
@@ -28,6 +29,7 @@ import random
 import statistics
 import time
 from datetime import datetime, timedelta, timezone
+from itertools import accumulate
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -74,33 +76,68 @@ def emit(backend: str, metric: str, value, unit: str) -> None:
     print(json.dumps({"bench": "search", "backend": backend, "metric": metric, "value": value, "unit": unit}), flush=True)
 
 
-def korean_sentence(rng: random.Random) -> str:
-    words = [rng.choice(KO_NOUNS) + rng.choice(KO_PARTICLES) for _ in range(rng.randint(2, 5))]
-    return " ".join(words) + " " + rng.choice(KO_ENDINGS).strip(".") + "."
+SYLLABLES = ("가 나 다 라 마 바 사 아 자 차 카 타 파 하 고 노 도 로 모 보 소 오 조 초 코 토 포 호 구 누 두 루 무 부 수 "
+             "우 주 추 기 니 디 리 미 비 시 이 지 치 한 동 상 정 진 성 원 민 영 경 선 연 인 일 장 전 회 학 교 생 활").split()
+LETTERS = "bcdfghklmnprstvw"
+VOWELS = "aeiou"
 
 
-def english_sentence(rng: random.Random) -> str:
-    return (f"We {rng.choice(EN_VERBS)} the {rng.choice(EN_NOUNS)} {rng.choice(EN_GLUE)} "
-            f"{rng.choice(EN_NOUNS)}{rng.choice(('.', ' this week.', ' again.', ', as planned.'))}")
+class Vocabulary:
+    """Words drawn as real text draws them (Zipf: a few very common, most rare): the real
+    nouns the queries look for sit at seeded random ranks among thousands of made-up ones."""
+
+    def __init__(self, rng: random.Random, real: list[str], invent, size: int):
+        words = list(dict.fromkeys(real + [invent(rng) for _ in range(size)]))
+        rng.shuffle(words)
+        self.words = words
+        self.cum_weights = list(accumulate(1 / rank for rank in range(1, len(words) + 1)))
+
+    def pick(self, rng: random.Random) -> str:
+        return rng.choices(self.words, cum_weights=self.cum_weights)[0]
 
 
-def paragraph(rng: random.Random) -> str:
-    korean = rng.random() < 0.6
-    return " ".join((korean_sentence if rng.random() < (0.85 if korean else 0.15) else english_sentence)(rng)
-                    for _ in range(rng.randint(1, 4)))
+def invented_korean(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3))))
+
+
+def invented_english(rng: random.Random) -> str:
+    return "".join(rng.choice(LETTERS) + rng.choice(VOWELS) for _ in range(rng.choice((2, 3, 3, 4))))
+
+
+class Writer:
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.korean = Vocabulary(rng, KO_NOUNS, invented_korean, 4000)
+        self.english = Vocabulary(rng, EN_NOUNS, invented_english, 4000)
+
+    def korean_sentence(self) -> str:
+        rng = self.rng
+        words = [self.korean.pick(rng) + rng.choice(KO_PARTICLES) for _ in range(rng.randint(2, 5))]
+        return " ".join(words) + " " + rng.choice(KO_ENDINGS).strip(".") + "."
+
+    def english_sentence(self) -> str:
+        rng = self.rng
+        return (f"We {rng.choice(EN_VERBS)} the {self.english.pick(rng)} {rng.choice(EN_GLUE)} "
+                f"{self.english.pick(rng)}{rng.choice(('.', ' this week.', ' again.', ', as planned.'))}")
+
+    def paragraph(self) -> str:
+        korean = self.rng.random() < 0.6
+        return " ".join((self.korean_sentence if self.rng.random() < (0.85 if korean else 0.15) else self.english_sentence)()
+                        for _ in range(self.rng.randint(1, 4)))
 
 
 def corpus(count: int, group_ids: list[int], author_ids: list[int]) -> list[Entry]:
     rng = random.Random(2026)
+    writer = Writer(rng)
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     kinds, weights = zip(*KINDS)
     entries = []
     for item_id in range(1, count + 1):
         kind = rng.choices(kinds, weights)[0]
         paragraphs = rng.randint(4, 10) if kind == "document" else rng.randint(1, 3)
-        title = korean_sentence(rng)[:40] if rng.random() < 0.6 else english_sentence(rng)[:60]
+        title = writer.korean_sentence()[:40] if rng.random() < 0.6 else writer.english_sentence()[:60]
         entries.append(Entry(kind, item_id, rng.choice(group_ids), rng.choice(author_ids), title,
-                             "\n".join(paragraph(rng) for _ in range(paragraphs)), f"/bench/{item_id}",
+                             "\n".join(writer.paragraph() for _ in range(paragraphs)), f"/bench/{item_id}",
                              start + timedelta(minutes=item_id * 7)))
     return entries
 

@@ -87,11 +87,14 @@ def terms(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Clause:
-    """One thing every hit must contain: terms side by side (a word or a quoted phrase), or,
-    for a lone Hangul syllable, any term starting with it."""
+    """One thing every hit must contain: for a quoted phrase, its terms side by side; for a
+    word, all its terms (a Korean word's bigrams rarely meet anywhere but in the word, and
+    not checking their order keeps a search over 100,000 items fast); for a lone Hangul
+    syllable, any term starting with it."""
 
     terms: tuple[str, ...]
     prefix: bool = False
+    phrase: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,14 +107,16 @@ class ParsedQuery:
         return not self.clauses
 
 
-def _clause(text: str) -> Clause | None:
+def _clause(text: str, phrase: bool = False) -> Clause | None:
     found = tokens(text)
     if len(found) == 1 and len(found[0].term) == 1 and is_hangul(found[0].term):
         return Clause((found[0].term,), prefix=True)
     # A lone syllable already held by the bigram before it adds nothing and would demand an
     # exact one-syllable word where the text may have `책을` for `책`.
     kept = [t.term for i, t in enumerate(found) if i == 0 or t.pos != found[i - 1].pos]
-    return Clause(tuple(kept)) if kept else None
+    if not kept:
+        return None
+    return Clause(tuple(kept), phrase=phrase and len(kept) > 1)
 
 
 def parse(query: str) -> ParsedQuery:
@@ -125,7 +130,7 @@ def parse(query: str) -> ParsedQuery:
     for match in _QUOTED.finditer(text):
         rest.append(text[last : match.start()])
         last = match.end()
-        if clause := _clause(match.group(1)):
+        if clause := _clause(match.group(1), phrase=True):
             clauses.append(clause)
     rest.append(text[last:])
     for word in " ".join(rest).split():

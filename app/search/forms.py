@@ -14,16 +14,21 @@ KIND_CHOICES = [
 ]
 
 
+def _without_nul(value: str | None) -> str | None:
+    """A NUL can't be stored or compared in PostgreSQL text; it is never part of a word."""
+    return value.replace("\x00", "") if value else value
+
+
 class SearchForm(TextForm):
     """Read from the query string (a search changes nothing), so no CSRF token."""
 
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
-    group = SelectField(_l("Group"), validate_choice=False, validators=[Optional()])
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)], filters=[_without_nul])
+    group = SelectField(_l("Group"), validate_choice=False, validators=[Optional()], filters=[_without_nul])
     kind = SelectField(_l("What"), choices=KIND_CHOICES, validators=[Optional()])
-    author = StringField(_l("Written by"), validators=[Optional(), Length(max=40)],
+    author = StringField(_l("Written by"), validators=[Optional(), Length(max=40)], filters=[_without_nul],
                          description=_l("Their @handle"))
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Until"), validators=[Optional()])

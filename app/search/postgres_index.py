@@ -41,7 +41,7 @@ def tsquery_literal(parsed: analyzer.ParsedQuery) -> str:
         if clause.prefix:
             parts.append(f"{_lexeme(clause.terms[0])}:*")
         else:
-            parts.append("(" + " <-> ".join(_lexeme(t) for t in clause.terms) + ")")
+            parts.append("(" + (" <-> " if clause.phrase else " & ").join(_lexeme(t) for t in clause.terms) + ")")
     return " & ".join(parts)
 
 

@@ -17,6 +17,7 @@ def _spans(found: list[Token], clauses: tuple[Clause, ...]) -> list[tuple[int, i
         if clause.prefix:
             spans += [(t.start, t.end) for t in found if t.term.startswith(clause.terms[0])]
             continue
+        mine = []
         for first in found:
             if first.term != clause.terms[0]:
                 continue
@@ -27,7 +28,11 @@ def _spans(found: list[Token], clauses: tuple[Clause, ...]) -> list[tuple[int, i
                     break
                 run.append(nxt)
             if len(run) == len(clause.terms):
-                spans.append((run[0].start, max(t.end for t in run)))
+                mine.append((run[0].start, max(t.end for t in run)))
+        if not mine and not clause.phrase:
+            # A word whose terms matched apart: show where each one is.
+            mine = [(t.start, t.end) for t in found if t.term in clause.terms]
+        spans += mine
     return _merge(spans)
 
 

@@ -15,13 +15,15 @@ from pathlib import Path
 from whoosh import index, query
 from whoosh.analysis import Tokenizer
 from whoosh.analysis.acore import Token as WhooshToken
+from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+from whoosh.idsets import BitSet
 
 from app.search import analyzer
 from app.search.entries import Entry, Key, key_text, parse_key
 from app.search.results import Filters, StoredHit
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class CanoeTokenizer(Tokenizer):
@@ -50,8 +52,9 @@ def schema() -> Schema:
         kind=ID(stored=True),
         group=ID(stored=True),
         author=ID(stored=True),
-        title=TEXT(analyzer=text, stored=True, field_boost=2.0),
-        body=TEXT(analyzer=text, stored=True),
+        title=TEXT(analyzer=text, stored=True),
+        body=STORED,
+        content=TEXT(analyzer=text),  # title and body together: one posting list per term
         created=DATETIME(stored=True, sortable=True),
         url=STORED,
         signature=STORED,
@@ -66,6 +69,7 @@ def _document(entry: Entry) -> dict:
         "author": str(entry.author_id or ""),
         "title": entry.title,
         "body": entry.body,
+        "content": f"{entry.title}\n{entry.body}",
         "created": entry.created_at,
         "url": entry.url,
         "signature": entry.signature,
@@ -76,29 +80,32 @@ def _any(field: str, values) -> query.Query:
     return query.Or([query.Term(field, str(v)) for v in values])
 
 
-def clause_query(clause: analyzer.Clause) -> query.Query:
-    """One clause, matched in the title or the body."""
-    def one(field):
-        if clause.prefix:
-            return query.Prefix(field, clause.terms[0])
-        if len(clause.terms) == 1:
-            return query.Term(field, clause.terms[0])
+def clause_query(clause: analyzer.Clause, field: str) -> query.Query:
+    if clause.prefix:
+        return query.Prefix(field, clause.terms[0])
+    if clause.phrase:
         return query.Phrase(field, list(clause.terms))
+    return query.And([query.Term(field, t) for t in clause.terms])
 
-    return query.Or([one("title"), one("body")])
+
+def words_query(parsed: analyzer.ParsedQuery) -> query.Query:
+    """Every clause in the title or the body (one `content` field: a word's terms may be
+    split between them), ranked higher where the title has them too."""
+    everywhere = query.And([clause_query(c, "content") for c in parsed.clauses])
+    in_title = query.Or([clause_query(c, "title") for c in parsed.clauses])
+    return query.AndMaybe(everywhere, in_title)
 
 
-def filter_query(filters: Filters) -> query.Query:
-    """Who may see what, and the chosen filters: part of the query itself, so every count
-    whoosh makes is already limited to the viewer's groups. Scores only come from words."""
-    parts = [_any("group", filters.group_ids)]
+def narrowing_query(filters: Filters) -> query.Query | None:
+    """The filters a person chose (kind, author, dates): part of the query, scoring nothing."""
+    parts = []
     if filters.kinds:
         parts.append(_any("kind", filters.kinds))
     if filters.author_id is not None:
         parts.append(query.Term("author", str(filters.author_id)))
     if filters.date_from or filters.date_to:
         parts.append(query.DateRange("created", filters.date_from, filters.date_to))
-    return query.ConstantScoreQuery(query.And(parts), 0.0)
+    return query.ConstantScoreQuery(query.And(parts), 0.0) if parts else None
 
 
 class WhooshIndex:
@@ -110,6 +117,7 @@ class WhooshIndex:
         self.lock_timeout = lock_timeout
         self._ix = None
         self._searcher = None
+        self._allowed: dict = {}  # (searcher, group ids) → document numbers, see _documents_of
         self._guard = threading.Lock()
 
     # -- opening -------------------------------------------------------------------
@@ -196,14 +204,41 @@ class WhooshIndex:
             return self._searcher
 
     def search(self, parsed: analyzer.ParsedQuery, filters: Filters, page: int, per_page: int, by_date: bool):
-        words = query.And([clause_query(c) for c in parsed.clauses])
+        """The page of hits and how many there are in all.
+
+        The viewer's groups are whoosh's `allow` filter, checked as each match is found,
+        before it is scored, counted or paged. The collector visits every allowed match (no
+        block skipping, no dropping of sub-queries that can't reach the top), so its count is
+        exact and comes from the same single pass.
+        """
         searcher = self._current_searcher()
-        wanted = query.And([words, filter_query(filters)])
-        results = searcher.search(wanted, limit=page * per_page, sortedby="created" if by_date else None, reverse=by_date)
-        hits = [_stored_hit(hit.fields()) for hit in results[(page - 1) * per_page : page * per_page]]
-        # Counted on its own: a limited search's total is whoosh's estimate (it skips blocks
-        # that can't reach the top), and the number a person sees must be exact.
-        return sum(1 for _ in searcher.docs_for_query(wanted)), hits
+        parts = [words_query(parsed)]
+        if (narrowing := narrowing_query(filters)) is not None:
+            parts.append(narrowing)
+        allowed = self._documents_of(searcher, filters.group_ids)
+        if not len(allowed):
+            return 0, []  # never search with an empty filter: whoosh reads that as "no filter"
+        limit = page * per_page
+        ranked = (searcher.collector(limit=limit, sortedby="created", reverse=True) if by_date
+                  else TopCollector(limit=limit, usequality=False, replace=0))
+        collector = FilterCollector(ranked, allow=allowed)
+        searcher.search_with_collector(query.And(parts), collector)
+        results = collector.results()
+        hits = [_stored_hit(hit.fields()) for hit in results[(page - 1) * per_page : limit]]
+        return len(results), hits
+
+    def _documents_of(self, searcher, group_ids: tuple[int, ...]) -> BitSet:
+        """Document numbers in these groups, kept while the searcher lasts (until a write)."""
+        key = (id(searcher), group_ids)
+        with self._guard:
+            found = self._allowed.get(key)
+        if found is None:
+            found = BitSet(searcher.docs_for_query(_any("group", group_ids)), size=searcher.doc_count_all())
+            with self._guard:
+                if len(self._allowed) >= 64 or any(k[0] != id(searcher) for k in self._allowed):
+                    self._allowed.clear()
+                self._allowed[key] = found
+        return found
 
     def signatures(self) -> dict[Key, str]:
         searcher = self._current_searcher()

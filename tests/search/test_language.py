@@ -215,6 +215,18 @@ def test_a_draft_proposal_is_never_found(scene, finder, cast):
         assert finder.total(who, "비공개") == 0
 
 
+def test_a_draft_is_found_once_it_is_opened(scene, finder, cast):
+    from app.decisions import services as decisions
+    from app.decisions.models import Proposal
+    from app.extensions import db
+
+    pid = propose(scene, title="초안 Quokka", body="Draft words.", draft=True)
+    assert finder.total(cast.member, "Quokka") == 0
+    with scene.ctx():
+        decisions.open_draft(scene.user("member"), db.session.get(Proposal, pid), days=3)
+    assert ("proposal", pid) in finder.keys(cast.member, "Quokka")
+
+
 def test_a_deleted_thread_and_its_comments_are_not_found(scene, finder, cast):
     tid = scene.thread(title="삭제될 글", body="Platypus 이야기")
     scene.comment(tid, body="Platypus 답글")

@@ -107,6 +107,22 @@ def test_any_page_number_is_answered_never_a_500(scene, member, page_arg):
         assert hit_titles(page) == [], "there is only one page of hits"
 
 
+MANY_SYLLABLES = "+".join(chr(0xAC00 + 588 * i) for i in range(19)) + "+" + "+".join("bcdefghijklmnopqrstuvwxyz")
+
+
+@pytest.mark.parametrize("query", [
+    "q=ab%00cd", "q=kitchen&author=ab%00c", "q=kitchen&group=co%00op", "q=kitchen&kind=thr%00ead",
+    "q=%ED%A0%80%ED%A0%80", "q=kitchen&since=2024-01-01%00", "q=%22%22%22%22", "q=" + MANY_SYLLABLES,
+    "q=kitchen&q=rota", "q=kitchen&group=", "q=kitchen&author=%40",
+], ids=["nul-q", "nul-author", "nul-group", "nul-kind", "bad-utf8", "nul-date", "quotes", "many-words",
+        "two-q", "empty-group", "bare-at"])
+def test_odd_input_is_answered_never_a_500(scene, member, query):
+    scene.thread()
+    status, page = _get(member, query)
+    assert status in (200, 422), page[:500]
+    assert _get(member, query, **HX_RESULTS)[0] == status
+
+
 def test_a_page_past_the_end_shows_no_hits_but_keeps_the_total(scene, finder, cast):
     scene.thread()
     found = finder.page(cast.member, "kitchen", page=50)
