@@ -8,7 +8,7 @@ from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
 from app.config import Config, from_env
-from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from app.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +67,7 @@ def configure_extensions(app: Flask) -> None:
     htmx.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     limiter.init_app(app)
+    mail.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             _tune_sqlite(app, db.engine)
@@ -103,6 +104,7 @@ def configure_blueprints(app: Flask) -> None:
     from app.groups import bp as groups_bp
     from app.labour import bp as labour_bp
     from app.notifications import bp as notifications_bp
+    from app.notifications import settings_bp as notification_settings_bp
     from app.search import bp as search_bp
     from app.search.sync import listen as keep_search_in_step
 
@@ -110,6 +112,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(archive_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(notification_settings_bp)
     app.register_blueprint(decisions_bp)
     app.register_blueprint(labour_bp)
     app.register_blueprint(search_bp)
@@ -119,8 +122,11 @@ def configure_blueprints(app: Flask) -> None:
 def configure_cli(app: Flask) -> None:
     from app.decisions.cli import decisions_cli
     from app.groups.cli import demo_command
+    from app.notifications.cli import mail_cli, notify_cli
     from app.search.cli import search_cli
 
     app.cli.add_command(demo_command)
     app.cli.add_command(decisions_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(mail_cli)
+    app.cli.add_command(notify_cli)

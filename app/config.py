@@ -38,6 +38,17 @@ class Config:
     # the shared database, for several app servers.
     CANOE_SEARCH_BACKEND = "whoosh"
     CANOE_SEARCH_LOCK_TIMEOUT = 1.0  # seconds to wait for the index before queueing a write
+    # Email (Flask-Mail over SMTP). Sent from the outbox by `flask mail send-queued` (cron), never in a request.
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "Canoe <canoe@localhost>"
+    CANOE_BASE_URL = "http://localhost:5000"  # where links in emails point: this site's public address
+    CANOE_MAIL_LINK_DAYS = 30  # how long an email's unsubscribe / settings link works
+    CANOE_MAIL_BATCH = 200  # emails per `send-queued` run
 
 
 class TestConfig(Config):
@@ -48,6 +59,8 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False  # tests that check rate limits switch it back on
     # Fast hashing in tests only; production uses werkzeug's default (scrypt).
     CANOE_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+    CANOE_BASE_URL = "http://canoe.test"
+    MAIL_SUPPRESS_SEND = True  # tests that talk to a real SMTP server switch it off
 
 
 def _coerce(current, raw: str):

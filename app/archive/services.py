@@ -35,7 +35,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.groups.models import Group, Membership
 from app.markdown import mentioned_handles, render_with_mentions
-from app.notifications.services import notify
+from app.notifications.services import comment_added, notify
 
 # ---------------------------------------------------------------- the timeline
 
@@ -435,7 +435,9 @@ def add_comment(user, thread: Thread, body: str, parent_id: int | None = None) -
     replied_to = parent.author_id if parent is not None else thread.author_id
     # Someone who has left a private group hears nothing more from it.
     if replied_to and replied_to not in {m.id for m in mentioned} and _still_reads(replied_to, thread.group):
-        notify([replied_to], "reply", user, thread.group, comment, title=thread.title, thread_id=thread.id)
+        notify([replied_to], "reply", user, thread.group, comment, title=thread.title, thread_id=thread.id,
+               members_only=False)
+    comment_added(user, thread, comment, {m.id for m in mentioned} | {replied_to})
     record_event(thread.group, user, "comment.added", comment, title=thread.title, thread_id=thread.id)
     mark_read(user, thread)
     db.session.commit()

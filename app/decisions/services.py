@@ -463,6 +463,7 @@ def record_outcome(user, proposal: Proposal, statement: str, result: str, review
     db.session.flush()
     record_event(proposal.group, user, "outcome.recorded", outcome, title=proposal.title, result=result,
                  proposal_id=proposal.id, thread_id=proposal.thread_id)
+    notify(members, "outcome", user, proposal.group, proposal, title=proposal.title, result=result)
     for action in outcome.actions:
         if action.owner_id:
             notify([action.owner_id], "action", user, proposal.group, action, title=action.description,

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.groups import policy
 from app.groups.models import ROLES, Group, Invitation, Membership
 from app.i18n import LOCALES, is_timezone
+from app.notifications.services import notify, role_holders
 from app.labour import services as care
 from app.markdown import render
 
@@ -420,5 +421,7 @@ def accept_invitation(user: User, token: str) -> Membership:
     if not counted:
         db.session.rollback()
         raise Refused(INVITATION_PROBLEMS["used_up"])
+    notify(role_holders(invitation.group_id, ("admin",)), "invitation_accepted", user, invitation.group, None,
+           name=user.display_name)
     db.session.commit()
     return membership

@@ -553,6 +553,9 @@ def override(user, a: Assignment, to_user_id: int, reason: str) -> None:
     a.user_id, a.updated_at = to_user_id, utcnow()
     a.reason = {**(a.reason or {}), "override": {"by": user.id, "reason": reason}}
     _enter(group, "override", to_user_id, a.period, ref_id=a.id, actor=user, note=reason)
+    r = rota_of(group)
+    notify([to_user_id], "care_assigned", user, group, a.task, occasion=f"p{a.period}s{a.slot}", title=a.task.name,
+           week=period_start(r, a.period).isoformat() if r else "")
     record_event(group, user, "care.override", a, task=a.task.name, name=person.display_name, reason=reason)
     db.session.commit()
 

@@ -1,30 +1,85 @@
-"""In-app notifications: who is told about what. Never the person who did it."""
+"""In-app notifications: who is told about what, and how. Never the person who did it, never someone
+outside the group, never someone who left it; each as the member chose (off, in the app, also by email)."""
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from app.database import utcnow
 from app.extensions import db
-from app.notifications.models import Notification
+from app.groups.models import Membership
+from app.notifications import preferences
+from app.notifications.kinds import MUTABLE
+from app.notifications.models import Notification, OutboxMessage
 
 
-def notify(user_ids, kind: str, actor, group, target, **payload) -> list[Notification]:
-    """Queue one notification per person (the actor excluded); the caller's commit sends them."""
+def current_members(group_id: int, user_ids) -> set[int]:
+    """Those of these people who are members of the group now: one query."""
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(
+        select(Membership.user_id).where(Membership.group_id == group_id, Membership.left_at.is_(None),
+                                         Membership.user_id.in_(list(user_ids)))
+    ))
+
+
+def role_holders(group_id: int, roles: tuple[str, ...]) -> list[int]:
+    return list(db.session.scalars(
+        select(Membership.user_id).where(Membership.group_id == group_id, Membership.left_at.is_(None),
+                                         Membership.role.in_(roles))
+    ))
+
+
+def notify(user_ids, kind: str, actor, group, target, occasion: str | None = None, members_only: bool = True,
+           **payload) -> list[Notification]:
+    """Queue one notification per person (the actor excluded); the caller's commit sends them.
+
+    Only current members of the group hear of it (`members_only=False`: the caller has checked
+    who may still read it). A muted thread stays quiet for replies and comments. A member who
+    switched this kind off gets nothing; one who wants it by email also gets an email queued in
+    the outbox, which goes out after the commit (`flask mail send-queued`). With an `occasion`,
+    someone already told about this target on this occasion is not told again.
+    """
     actor_id = getattr(actor, "id", None)
+    group_id = getattr(group, "id", None)
+    wanted = set(user_ids) - {actor_id, None}
+    if group_id is not None and members_only:
+        wanted = current_members(group_id, wanted)
+    target_type = type(target).__name__.lower() if target is not None else None
+    target_id = getattr(target, "id", None)
+    if kind in MUTABLE and payload.get("thread_id"):
+        muted = preferences.subscriptions(wanted, payload["thread_id"])
+        wanted = {uid for uid in wanted if muted.get(uid) != "mute"}
+    if occasion is not None and wanted:
+        wanted -= set(db.session.scalars(select(Notification.user_id).where(
+            Notification.user_id.in_(list(wanted)), Notification.kind == kind, Notification.target_type == target_type,
+            Notification.target_id == target_id, Notification.occasion == occasion)))
+    channel = preferences.channels(wanted, group_id, kind)
+    by_email = {uid for uid, c in channel.items() if c == "email"} - preferences.email_off(
+        [uid for uid, c in channel.items() if c == "email"])
     made = []
-    for user_id in sorted(set(user_ids) - {actor_id}):
+    for user_id in sorted(uid for uid in wanted if channel[uid] != "off"):
         note = Notification(
             user_id=user_id,
-            group_id=getattr(group, "id", None),
+            group_id=group_id,
             actor_id=actor_id,
             kind=kind,
-            target_type=type(target).__name__.lower() if target is not None else None,
-            target_id=getattr(target, "id", None),
+            target_type=target_type,
+            target_id=target_id,
+            occasion=occasion,
             payload=payload,
         )
         db.session.add(note)
+        if user_id in by_email:
+            db.session.add(OutboxMessage(user_id=user_id, notification=note))
         made.append(note)
     return made
+
+
+def comment_added(author, thread, comment, already_told) -> list[Notification]:
+    """Everyone following the thread hears of a new comment, unless this comment already told them
+    (a mention, a reply to them)."""
+    followers = set(preferences.followers(thread.id)) - set(already_told)
+    return notify(followers, "comment", author, thread.group, comment, title=thread.title, thread_id=thread.id)
 
 
 def unread_count(user) -> int:

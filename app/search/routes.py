@@ -42,9 +42,13 @@ def _options(form) -> dict:
     options = {"kinds": (form.kind.data,) if form.kind.data else (), "by_date": form.sort.data == "date"}
     if form.group.data:
         try:
-            options["group_ids"] = [groups.group_for(current_user, form.group.data).id]
+            group = groups.group_for(current_user, form.group.data)
         except NotFound:
             form.group.errors.append(_("There is no such group, or you can't read it."))
+        else:
+            options["group_ids"] = [group.id]
+            if all(choice.value != group.slug for choice in form.group.choices):
+                form.group.choices.append(SelectChoice(group.slug, group.name))  # a public group, not mine
     if form.author.data:
         author = user_by_handle(form.author.data.strip().lstrip("@"))
         if author is None:

@@ -31,8 +31,9 @@ def test_a_korean_word_typed_in_the_search_box_opens_the_thread(new_context, liv
     page = new_context(java_script_enabled=java_script_enabled).new_page()
     log_in(page, "minji@example.org")
     page.goto("/g/sunshine")
-    page.get_by_role("search").get_by_role("searchbox").fill("협동조합")
-    page.get_by_role("search").get_by_role("searchbox").press("Enter")
+    everywhere = page.get_by_role("search", name="전체 검색").get_by_role("searchbox")  # minji reads Korean
+    everywhere.fill("협동조합")
+    everywhere.press("Enter")
     expect(page).to_have_url(re.compile(r"/search\?q=%ED%98%91"))
     hits = page.locator(".search-hit")
     expect(hits).to_have_count(1)
