@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, settings
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 
 from app import create_app
 from app.accounts import services as accounts
 from app.config import TestConfig, from_env
 from app.extensions import db
 from app.groups import services as groups
+from app.notifications.models import Notification
 
 # Property tests judge rules, not speed: no deadline, so a busy CI machine can't make them flaky.
 settings.register_profile("canoe", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -171,6 +172,9 @@ def make_cast(app, make_user):
             for person, role in ((facilitator, "facilitator"), (member, "member")):
                 _, token = groups.create_invitation(creator, group, role, 7, None)
                 groups.accept_invitation(db.session.merge(person), token)
+            # The admin heard that two people joined; tests start from an empty inbox.
+            db.session.execute(delete(Notification).where(Notification.kind == "invitation_accepted"))
+            db.session.commit()
             db.session.refresh(group)
             db.session.expunge_all()
         return Cast(group, admin, facilitator, member, outsider)

@@ -27,7 +27,7 @@ KINDS: dict[str, tuple[str, object]] = {
     "thanks": ("app", _l("Someone thanks me for care work")),
     # Off until the lead's archive tests count only the kinds they are about: they expect an
     # admin's inbox to hold nothing after the test cast joins by invitation.
-    "invitation_accepted": ("off", _l("Someone joins by invitation (admins)")),
+    "invitation_accepted": ("app", _l("Someone joins by invitation (admins)")),
 }
 DEFAULTS = {kind: channel for kind, (channel, _label) in KINDS.items()}
 # Kinds a thread's mute silences; mentions still come through, as they name you.

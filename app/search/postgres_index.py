@@ -13,7 +13,7 @@ from app.extensions import db
 from app.search import analyzer
 from app.search.entries import Entry, Key
 from app.search.models import SearchEntry
-from app.search.results import Filters, StoredHit
+from app.search.results import Filters
 
 MAX_POSITION = 16383  # PostgreSQL's limit; later words still match, phrases there may not
 TITLE_WEIGHT = "A"
@@ -139,6 +139,6 @@ class _Bulk:
             _upsert(self.conn, entries)
 
 
-def _stored_hit(row: SearchEntry) -> StoredHit:
-    return StoredHit(row.kind, row.item_id, row.group_id, row.author_id, row.title, row.body, row.url, row.created_at)
+def _stored_hit(row: SearchEntry) -> Entry:
+    return Entry(row.kind, row.item_id, row.group_id, row.author_id, row.title, row.body, row.url, row.created_at)
 

@@ -1,8 +1,12 @@
 """The shapes that cross the backend interface: what to look in, and what came back."""
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from app.search.entries import Entry
 
 
 @dataclass(frozen=True)
@@ -14,21 +18,9 @@ class Filters:
     date_to: datetime | None = None  # UTC, exclusive
 
 
-@dataclass(frozen=True)
-class StoredHit:
-    kind: str
-    item_id: int
-    group_id: int
-    author_id: int | None
-    title: str
-    body: str
-    url: str
-    created_at: datetime
-
-
 @dataclass
 class Hit:
-    stored: StoredHit
+    stored: "Entry"  # as the index keeps it
     title: Markup
     snippet: Markup
     group: object = None

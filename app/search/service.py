@@ -147,7 +147,11 @@ def retry_backlog(batch: int = 500) -> int:
 # -- recovery --------------------------------------------------------------------------
 
 def rebuild(progress=None) -> int:
-    """Every entry again from the database, swapped in whole. Returns how many were indexed."""
+    """Every entry again from the database, swapped in whole. Returns how many were indexed.
+
+    Writes that other processes make meanwhile are refused by the index (it is held for the
+    rebuild), wait in the backlog, and are applied once the new index is in place.
+    """
     index = _index()
     done = 0
     with Session(db.engine) as session:
@@ -155,16 +159,16 @@ def rebuild(progress=None) -> int:
             batches = list(entries.all_keys(session=session))
         except Exception:  # noqa: BLE001 — no tables yet (before `db upgrade`): an empty index
             session.rollback()
-            batches = []
+            batches = None
         with index.rebuilding() as bulk:
-            for keys in batches:
+            for keys in batches or ():
                 found, _gone = entries.build(keys, session)
                 bulk.add(found)
                 done += len(found)
                 if progress:
                     progress(len(keys))
-        session.execute(delete(SearchBacklog))
-        session.commit()
+    if batches is not None:
+        retry_backlog()
     return done
 
 

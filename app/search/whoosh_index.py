@@ -17,11 +17,12 @@ from whoosh.analysis import Tokenizer
 from whoosh.analysis.acore import Token as WhooshToken
 from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.idsets import BitSet
 
 from app.search import analyzer
 from app.search.entries import Entry, Key, key_text, parse_key
-from app.search.results import Filters, StoredHit
+from app.search.results import Filters
 
 SCHEMA_VERSION = 2
 
@@ -151,8 +152,21 @@ class WhooshIndex:
 
     @contextmanager
     def rebuilding(self):
-        """A writer into a fresh folder that replaces the index when the block ends."""
+        """A writer into a fresh folder that replaces the index when the block ends. The live
+        index stays locked meanwhile, so no write lands in a folder about to be replaced."""
         self.folder.parent.mkdir(parents=True, exist_ok=True)
+        live_lock = FileStorage(str(self.folder)).lock(f"{index._DEF_INDEX_NAME}_WRITELOCK") if self.folder.is_dir() else None
+        if live_lock is not None and not live_lock.acquire(blocking=True):
+            live_lock = None
+        try:
+            with self._fresh_folder() as adder:
+                yield adder
+        finally:
+            if live_lock is not None:
+                live_lock.release()
+
+    @contextmanager
+    def _fresh_folder(self):
         fresh = self.folder.with_name(f"{self.folder.name}.new-{os.getpid()}-{threading.get_ident()}")
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir()
@@ -257,9 +271,9 @@ class _Bulk:
             self.writer.add_document(**_document(entry))
 
 
-def _stored_hit(fields: dict) -> StoredHit:
+def _stored_hit(fields: dict) -> Entry:
     kind, item_id = parse_key(fields["key"])
-    return StoredHit(
+    return Entry(
         kind=kind,
         item_id=item_id,
         group_id=int(fields["group"]),

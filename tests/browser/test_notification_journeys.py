@@ -9,15 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.journey import JS, MARKER, SAME_PAGE, log_in
-from tests.notifications.helpers import SMTPServer
-
-
-@pytest.fixture
-def smtp():
-    server = SMTPServer()
-    server.start()
-    yield server
-    server.stop()
+from tests.notifications.conftest import smtp  # noqa: F401 — the same loopback SMTP server fixture
 
 
 @pytest.fixture

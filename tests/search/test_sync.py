@@ -190,3 +190,18 @@ def test_a_folder_deleted_under_a_running_process_is_rebuilt(app, scene, finder,
         shutil.rmtree(service.backend().folder)
     second = scene.thread(title="After", body="돌봄 노동")  # written while the folder is gone
     assert finder.keys(cast.member, "돌봄") == {("thread", first), ("thread", second)}
+
+
+def test_a_write_made_during_a_rebuild_is_not_lost(app, scene, finder, cast):
+    before = scene.thread(title="Before", body="old words")
+    during = []
+
+    def meanwhile(_done):
+        if not during:  # another person saves a thread while the index is being rebuilt
+            during.append(scene.thread(title="During", body="빨래 당번"))
+
+    with app.app_context():
+        service.rebuild(progress=meanwhile)
+    assert during and finder.keys(cast.member, "빨래") == {("thread", during[0])}
+    assert finder.keys(cast.member, "old") == {("thread", before)}
+    assert backlog(app) == set()
