@@ -158,6 +158,13 @@ class Cast:
         return None if role == "anonymous" else getattr(self, role)
 
 
+def forget_joins() -> None:
+    """Admins hear when someone joins by invitation; a test's setup joins people that way, and
+    its tests start from an empty inbox."""
+    db.session.execute(delete(Notification).where(Notification.kind == "invitation_accepted"))
+    db.session.commit()
+
+
 @pytest.fixture
 def make_cast(app, make_user):
     """make_cast("coop", "private") → a group whose admin, facilitator and member are set up."""
@@ -172,9 +179,7 @@ def make_cast(app, make_user):
             for person, role in ((facilitator, "facilitator"), (member, "member")):
                 _, token = groups.create_invitation(creator, group, role, 7, None)
                 groups.accept_invitation(db.session.merge(person), token)
-            # The admin heard that two people joined; tests start from an empty inbox.
-            db.session.execute(delete(Notification).where(Notification.kind == "invitation_accepted"))
-            db.session.commit()
+            forget_joins()
             db.session.refresh(group)
             db.session.expunge_all()
         return Cast(group, admin, facilitator, member, outsider)

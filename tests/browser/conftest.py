@@ -138,12 +138,14 @@ class LiveServer:
         """A group made by `creator`; `members` is a list of (user, role) who join by invitation."""
         from app.extensions import db
         from app.groups import services as groups
+        from tests.conftest import forget_joins
 
         with self.app.test_request_context():  # services expect a request (messages)
             group = groups.create_group(db.session.merge(creator), name, slug, description, visibility)
             for person, role in members:
                 _, token = groups.create_invitation(db.session.merge(creator), group, role, 7, None)
                 groups.accept_invitation(db.session.merge(person), token)
+            forget_joins()
             db.session.expunge_all()
             return group
 
