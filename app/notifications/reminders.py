@@ -3,6 +3,7 @@
 Each is unique per (person, kind, target, occasion) — the occasion being the closing time,
 the week, the due date — so running it twice, or twice at once, tells nobody twice.
 """
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -46,18 +47,27 @@ def closing_soon(now: datetime, report: DueReport) -> None:
                                Proposal.closes_at <= now + CLOSING_WINDOW)
         .options(selectinload(Proposal.group)).order_by(Proposal.id)
     ).all()
+    voted = _pairs(select(Participation.proposal_id, Participation.user_id)
+                   .where(Participation.proposal_id.in_([p.id for p in proposals])))
+    members = _members({p.group_id for p in proposals})
     for proposal in proposals:
-        voted = set(db.session.scalars(select(Participation.user_id).where(Participation.proposal_id == proposal.id)))
-        members = _members(proposal.group_id)
-        report.add("closing", notify(members - voted, "closing", None, proposal.group, proposal,
-                                     occasion=proposal.closes_at.isoformat(), title=proposal.title))
+        report.add("closing", notify(members[proposal.group_id] - voted[proposal.id], "closing", None, proposal.group,
+                                     proposal, occasion=proposal.closes_at.isoformat(), title=proposal.title))
 
 
-def _members(group_id: int) -> set[int]:
+def _pairs(query) -> defaultdict[int, set[int]]:
+    found: defaultdict[int, set[int]] = defaultdict(set)
+    for key, user_id in db.session.execute(query):
+        found[key].add(user_id)
+    return found
+
+
+def _members(group_ids) -> defaultdict[int, set[int]]:
+    """Current members of each group, in one query."""
     from app.groups.models import Membership
 
-    return set(db.session.scalars(
-        select(Membership.user_id).where(Membership.group_id == group_id, Membership.left_at.is_(None))))
+    return _pairs(select(Membership.group_id, Membership.user_id)
+                  .where(Membership.group_id.in_(list(group_ids)), Membership.left_at.is_(None)))
 
 
 def care_tasks(now: datetime, report: DueReport) -> None:

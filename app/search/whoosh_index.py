@@ -118,7 +118,7 @@ class WhooshIndex:
         self.lock_timeout = lock_timeout
         self._ix = None
         self._searcher = None
-        self._allowed: dict = {}  # (searcher, group ids) → document numbers, see _documents_of
+        self._allowed: dict = {}  # group ids → document numbers in the current searcher
         self._guard = threading.Lock()
 
     # -- opening -------------------------------------------------------------------
@@ -215,6 +215,7 @@ class WhooshIndex:
                 self._searcher = None
             if self._searcher is None:
                 self._searcher = self._ix.searcher()
+                self._allowed = {}  # document numbers belong to the searcher they came from
             return self._searcher
 
     def search(self, parsed: analyzer.ParsedQuery, filters: Filters, page: int, per_page: int, by_date: bool):
@@ -242,16 +243,19 @@ class WhooshIndex:
         return len(results), hits
 
     def _documents_of(self, searcher, group_ids: tuple[int, ...]) -> BitSet:
-        """Document numbers in these groups, kept while the searcher lasts (until a write)."""
-        key = (id(searcher), group_ids)
+        """Document numbers in these groups, kept while the searcher lasts (until a write).
+
+        Forgotten whenever the searcher is replaced, never keyed by `id(searcher)`: a new
+        searcher can get a closed one's id, and stale numbers would hide new documents."""
         with self._guard:
-            found = self._allowed.get(key)
+            found = self._allowed.get(group_ids) if searcher is self._searcher else None
         if found is None:
             found = BitSet(searcher.docs_for_query(_any("group", group_ids)), size=searcher.doc_count_all())
             with self._guard:
-                if len(self._allowed) >= 64 or any(k[0] != id(searcher) for k in self._allowed):
-                    self._allowed.clear()
-                self._allowed[key] = found
+                if searcher is self._searcher:
+                    if len(self._allowed) >= 64:
+                        self._allowed.clear()
+                    self._allowed[group_ids] = found
         return found
 
     def signatures(self) -> dict[Key, str]:
