@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.config import Config, from_env
 from app.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+from app.forms import MAX_ROW_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +36,7 @@ def configure_app(app: Flask, config: dict | None) -> None:
     app.config.update(from_env(Config))
     if config:
         app.config.update(config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # a new instance folder: ours alone
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "canoe.db")
     if not app.config["SECRET_KEY"]:
@@ -78,6 +79,11 @@ def configure_extensions(app: Flask) -> None:
 
 def _tune_sqlite(app: Flask, engine) -> None:
     busy = int(app.config["CANOE_SQLITE_BUSY_TIMEOUT_MS"])
+    path = engine.url.database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        _create_private(path)
+    else:
+        path = None
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
@@ -85,14 +91,43 @@ def _tune_sqlite(app: Flask, engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted and overwritten rows are zeroed, not left in free space: a sealed ballot box
+        # (decisions.services.seal) must leave no trace of who cast which ballot.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        if path:
+            _keep_private(path)
+
+
+def _create_private(path: str) -> None:
+    """Create the database file 0600 (an empty file is an empty SQLite database), like the secret key.
+
+    SQLite would make it 0644, readable by every account on the machine, and gives the
+    -wal and -shm files the mode of the database file.
+    """
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except (FileExistsError, FileNotFoundError):  # there already, or its folder isn't (SQLite will say)
+        pass
+
+
+def _keep_private(path: str) -> None:
+    """Make the database and its -wal/-shm files 0600 again if anything (an older Canoe, a copy) opened them up."""
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # someone else's file: not ours to change, and SQLite opened it anyway
+            continue
 
 
 class RowId(IntegerConverter):
     """`<int:…>` in every route: a whole number a database id column can hold, else 404."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

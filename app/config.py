@@ -16,6 +16,7 @@ class Config:
     CANOE_SQLITE_BUSY_TIMEOUT_MS = 5000
     CANOE_LOGIN_LIMIT_PER_IP = "30 per 10 minutes"
     CANOE_LOGIN_LIMIT_PER_ACCOUNT = "5 per 10 minutes"
+    CANOE_REGISTER_LIMIT_PER_IP = "20 per hour"  # every sign-up attempt counts, successful or not
     CANOE_PASSWORD_METHOD = "scrypt"
     CANOE_INVITATION_DAYS = 14
     CANOE_MAX_TEXT = 50_000

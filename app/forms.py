@@ -6,6 +6,39 @@ from flask import request
 from flask_babel import get_timezone
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict
+from wtforms import IntegerField, StringField
+from wtforms.validators import ValidationError
+
+# The largest id a database id column holds (PostgreSQL `integer`); the URL converter uses it too.
+MAX_ROW_ID = 2**31 - 1
+
+
+class IdField(IntegerField):
+    """A posted row id: a whole number an id column can hold, else the field's own error.
+
+    Python's int has no upper bound, so `to_user_id=99999999999999999999` would reach the
+    database and overflow there (a 500); here it is simply not an id.
+    """
+
+    def pre_validate(self, form):
+        if self.data is not None and not 1 <= self.data <= MAX_ROW_ID:
+            self.data = None
+            raise ValidationError(self.gettext("Not a valid integer value."))
+
+
+def without_nul(value):
+    """Text without NUL characters: PostgreSQL can't store one (a 500 there), and nobody types it."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class _NoNul:
+    """Form Meta: every text field of the form drops NUL characters, before any validator runs."""
+
+    def bind_field(self, form, unbound_field, options):
+        if issubclass(unbound_field.field_class, StringField):
+            filters = [without_nul, *(unbound_field.kwargs.get("filters") or ())]
+            return unbound_field.bind(form=form, filters=filters, **options)
+        return unbound_field.bind(form=form, **options)
 
 
 class TextForm(FlaskForm):
@@ -15,7 +48,7 @@ class TextForm(FlaskForm):
     or files (a 500); our text forms only ever post text.
     """
 
-    class Meta:
+    class Meta(_NoNul):
         def wrap_formdata(self, form, formdata):
             if formdata is None or hasattr(formdata, "getlist"):
                 return formdata
@@ -25,7 +58,7 @@ class TextForm(FlaskForm):
 class UploadForm(FlaskForm):
     """A form with file fields: the posted fields and files, never a JSON body."""
 
-    class Meta:
+    class Meta(_NoNul):
         def wrap_formdata(self, form, formdata):
             if formdata is None or hasattr(formdata, "getlist"):
                 return formdata

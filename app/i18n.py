@@ -1,12 +1,16 @@
 """Language and time: which locale and zone a viewer sees, dates in their form, Korean particles."""
 from datetime import date, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, g, has_app_context, has_request_context, request, session
 from babel import Locale
-from flask_babel import format_date, format_datetime, get_locale, get_timezone
+from babel.core import get_global
+from flask_babel import format_date, get_locale, get_timezone
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import SelectField
+from wtforms.validators import ValidationError
 
 LOCALES = ("ko", "en")
 
@@ -30,28 +34,88 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    """The viewer's own zone, else the group's they are looking at, else the site's default."""
     if not has_request_context():
-        return current_app.config["CANOE_DEFAULT_TIMEZONE"]
-    if current_user and current_user.is_authenticated and current_user.timezone:
-        return current_user.timezone
+        return usable_zone()
+    own = current_user.timezone if current_user and current_user.is_authenticated else None
     group = g.get("group")
-    if group is not None and group.timezone:
-        return group.timezone
-    return current_app.config["CANOE_DEFAULT_TIMEZONE"]
+    return usable_zone(own, getattr(group, "timezone", None))
 
 
-def is_timezone(name) -> bool:
-    if not isinstance(name, str) or not name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+@lru_cache(maxsize=1)
+def _zones() -> tuple[str, ...]:
+    """Canonical IANA zone names that both zoneinfo and Babel know, plus UTC.
+
+    `ZoneInfo()` also opens `Factory`, `localtime`, `posix/…`, `right/…` and old aliases
+    (`US/Eastern`); those load but break formatting or mean nothing to a person, so a zone
+    must be one of these. `Etc/GMT+9` and the like are left out: their signs run backwards.
+    """
+    known = set(get_global("zone_territories"))
+    names = {z for z in available_timezones() & known if not z.startswith("Etc/")}
+    return tuple(sorted(names | {"UTC"}))
 
 
 def timezone_choices() -> list[str]:
-    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    """The zones a person or group may choose, sorted: the same set `is_timezone` accepts."""
+    return list(_zones())
+
+
+def is_timezone(name) -> bool:
+    """Whether `name` is a zone we accept to store (one of `timezone_choices()`)."""
+    return isinstance(name, str) and name in _accepted()
+
+
+@lru_cache(maxsize=1)
+def _accepted() -> frozenset[str]:
+    return frozenset(_zones())
+
+
+def canonical_zone(name) -> str | None:
+    """An accepted zone for a stored name: itself, or what Babel says an old alias now is."""
+    if not isinstance(name, str):
+        return None
+    if is_timezone(name):
+        return name
+    alias = get_global("zone_aliases").get(name, name)
+    if alias in ("Etc/UTC", "Etc/GMT"):  # UTC under its other names
+        return "UTC"
+    return alias if is_timezone(alias) else None
+
+
+def usable_zone(*names) -> str:
+    """The zone to use: the first of `names` we accept (aliases resolved), else the site's default.
+
+    Pages read stored zones through this, so a value saved before zones were checked (or
+    edited in the database) falls back instead of breaking every date on the page.
+    """
+    for name in names:
+        zone = canonical_zone(name)
+        if zone:
+            return zone
+    default = current_app.config["CANOE_DEFAULT_TIMEZONE"] if has_app_context() else None
+    return canonical_zone(default) or "UTC"
+
+
+def zone_info(*names) -> ZoneInfo:
+    """`usable_zone(*names)` as a ZoneInfo, for code that does its own date arithmetic."""
+    return ZoneInfo(usable_zone(*names))
+
+
+class TimezoneField(SelectField):
+    """A select of `timezone_choices()`. Anything else posted gets the field's own message; a
+    stored zone we no longer accept shows as the zone actually in use, so saving the form
+    doesn't silently switch it to the first zone in the list."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("choices", timezone_choices)
+        super().__init__(label, validators, validate_choice=False, **kwargs)
+
+    def process_data(self, value):
+        super().process_data(usable_zone(value) if value else None)  # None: a person's "no zone of my own"
+
+    def pre_validate(self, form):
+        if not is_timezone(self.data):
+            raise ValidationError(str(_l("That isn't a time zone we know.")))
 
 
 def _lang() -> str:

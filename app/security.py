@@ -1,7 +1,8 @@
 """Who is asking, what may come back to them: sessions, safe redirects, headers, error pages."""
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -32,31 +33,52 @@ ERROR_TITLES = {
 }
 
 
-def safe_next(target: str | None, default: str) -> str:
-    """Follow `next` only to a path on this site: no scheme, no host, no `//` or `\\` tricks."""
-    if not target:
+def safe_next(target, default: str) -> str:
+    r"""`target` if it is a path on this site, else `default`. Every redirect to an address the
+    visitor supplied (`next=`) goes through here.
+
+    Refused: anything with a scheme or host (`https://…`, `javascript:`, `//host`), and every
+    spelling a browser or proxy may turn into one — backslashes (`/\host`, `\\host`), control
+    characters (browsers drop tab and newline, so `/<tab>/host` is `//host`), and the same
+    tricks percent-encoded once or more (`/%2F/host`, `/%09/host`, `/%252F/host`).
+    """
+    if not isinstance(target, str) or not _is_local(target):
         return default
-    target = target.strip()
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return default
-    if any(ord(c) < 32 for c in target) or "\\" in target:
-        return default
-    return target
+    decoded = target
+    for _ in range(3):  # %252F → %2F → /
+        decoded, before = unquote(decoded), decoded
+        if decoded == before:
+            break
+    path = decoded.split("?", 1)[0].split("#", 1)[0]
+    return target if _is_local(path) else default
+
+
+def _is_local(url: str) -> bool:
+    """A path starting with one "/" and nothing a browser could read as the start of a host."""
+    if any(c < " " or c == "\x7f" or c == "\\" for c in url):
+        return False
+    parts = urlsplit(url)
+    return url.startswith("/") and not url.startswith("//") and not parts.scheme and not parts.netloc
 
 
 @login_manager.user_loader
-def load_user(session_id: str):
-    from app.accounts.models import User
+def load_user(login_key: str):
+    """The person of a sign-in (session or remember cookie), while its row exists: logging out,
+    signing out everywhere or changing the password deletes it, and every copy of the cookie dies."""
+    from app.accounts.services import user_for_session
 
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    # A password change renews the token, which signs out every other session.
-    if user is None or user.session_token != token:
-        return None
-    return user
+    return user_for_session(login_key)
+
+
+def sign_in(user, remember: bool = False) -> None:
+    """Log this browser in with a sign-in of its own, which logging out ends (see load_user).
+
+    Always this, never flask-login's login_user alone: without a sign-in row the login
+    lasts only for the current request."""
+    from app.accounts.services import start_session
+
+    start_session(user)
+    login_user(user, remember=remember)
 
 
 @login_manager.unauthorized_handler
@@ -81,6 +103,22 @@ def render_error(code: int, message=None):
     return body, code
 
 
+def _cache_control(response) -> None:
+    """Who may keep a copy of a page. Static files keep Flask's caching; a view that says
+    otherwise itself (an attachment, the calendar feed) is left alone. Else:
+
+    - for someone logged in, and for a page reached by a secret link (`/join/<token>`, the
+      unsubscribe page): `private, no-store` — nothing kept, not even by their own browser,
+      so the back button on a shared computer shows nothing;
+    - for an anonymous visitor of a public page: `private, no-cache` — no shared cache keeps
+      it (pages carry a per-visitor CSRF token and language), their browser must ask again.
+    """
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return
+    private = current_user.is_authenticated or "token" in (request.view_args or {})
+    response.headers["Cache-Control"] = "private, no-store" if private else "private, no-cache"
+
+
 def init_app(app) -> None:
     # Cookies are Secure outside development. configure_app's setdefault can't do this:
     # Flask's own defaults already hold SESSION_COOKIE_SECURE = False.
@@ -97,6 +135,7 @@ def init_app(app) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.vary.add("HX-Request")
+        _cache_control(response)
         return response
 
     def _http_error(e):

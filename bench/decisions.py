@@ -67,8 +67,9 @@ def _choice(rng: random.Random, kind: str) -> str:
     return "advice"
 
 
-def _votes_for(rng, proposal_id: int, kind: str, voters: list, version: int, closed: bool, when):
+def _votes_for(rng, proposal, kind: str, voters: list, version: int, closed: bool, when):
     """Vote and participation rows (as dicts) for one proposal; objections mostly settled."""
+    proposal_id = proposal.id
     votes, took_part = [], []
     for user in voters:
         choice = _choice(rng, kind)
@@ -77,11 +78,11 @@ def _votes_for(rng, proposal_id: int, kind: str, voters: list, version: int, clo
             state = rng.choices(("open", "resolved", "withdrawn"), weights=(3, 5, 2) if closed else (6, 3, 1))[0]
         reason = rng.choice(REASONS) if choice in NEEDS_REASON or kind == "advice" or rng.random() < 0.1 else ""
         votes.append(dict(
-            proposal_id=proposal_id, voter_key=decisions.voter_key(proposal_id, user.id), user_id=user.id,
+            proposal_id=proposal_id, voter_key=decisions.voter_key(proposal, user.id), user_id=user.id,
             choice=choice, option_ids=[], reason_md=reason, reason_html=str(render(reason)) if reason else "",
             proposal_version=version, is_current=True, objection_state=state, created_at=when,
         ))
-        took_part.append(dict(proposal_id=proposal_id, user_id=user.id, first_voted_at=when))
+        took_part.append(dict(proposal_id=proposal_id, user_id=user.id, first_voted_on=when.date()))
     return votes, took_part
 
 
@@ -169,7 +170,7 @@ def build(size: str):
         if rng.random() < (0.6 if closed else 0.25):
             voters[0] = viewer
         when = proposal.opened_at + timedelta(hours=rng.randint(1, 60) if closed else 1)
-        votes, took_part = _votes_for(rng, proposal.id, proposal.kind, voters, 1, closed, when)
+        votes, took_part = _votes_for(rng, proposal, proposal.kind, voters, 1, closed, when)
         vote_rows += votes
         participation_rows += took_part
         if not closed:

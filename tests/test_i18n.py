@@ -160,5 +160,5 @@ def test_the_time_zone_list_is_sorted_real_zones():
     choices = timezone_choices()
     assert "Asia/Seoul" in choices and "Europe/London" in choices
     assert choices == sorted(choices)
-    assert not [z for z in choices if z.startswith("Etc/") or "/" not in z]
-    assert all(is_timezone(z) for z in choices[:50])
+    assert not [z for z in choices if z.startswith("Etc/") or ("/" not in z and z != "UTC")]
+    assert all(is_timezone(z) for z in choices)

@@ -3,6 +3,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, Selec
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from app.forms import TextForm
+from app.i18n import TimezoneField
 
 HANDLE_PATTERN = r"^[A-Za-z0-9가-힣]+\Z"  # \Z, not $: "$" would let "a\n" through
 # Shape only (we never mail-check at sign-up); WTForms' Email() needs email_validator, not installed.
@@ -75,7 +76,7 @@ class ProfileForm(TextForm):
 
 class SettingsForm(TextForm):
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    timezone = SelectField(_l("Time zone"), validate_choice=False)
+    timezone = TimezoneField(_l("Time zone"))
 
 
 class PasswordChangeForm(TextForm):

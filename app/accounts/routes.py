@@ -1,13 +1,13 @@
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from app.accounts import bp, services
 from app.accounts.forms import LanguageForm, LoginForm, PasswordChangeForm, ProfileForm, RegisterForm, SettingsForm
 from app.errors import Refused, show_on_form
 from app.extensions import limiter
-from app.i18n import select_locale, timezone_choices
-from app.security import safe_next
+from app.i18n import select_locale, usable_zone
+from app.security import safe_next, sign_in
 
 
 def _home() -> str:
@@ -23,7 +23,16 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
+def _register_throttled(_limit):
+    form = RegisterForm()
+    form.form_errors.append(_("Too many sign-ups from your network in a short time. Please wait a while and try again."))
+    return make_response(render_template("accounts/register.html", form=form), 429)
+
+
+# Every attempt counts, not only failed ones: each success is a new account, and a failure
+# may say an email is taken.
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["CANOE_REGISTER_LIMIT_PER_IP"], methods=["POST"], on_breach=_register_throttled)
 def register():
     if current_user.is_authenticated:
         return redirect(_home())
@@ -36,7 +45,7 @@ def register():
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
-            login_user(user)
+            sign_in(user)
             flash(_("Welcome to Canoe, %(name)s.", name=user.display_name), "success")
             return redirect(safe_next(request.args.get("next"), _home()))
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
@@ -64,7 +73,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), _home()))
         form.form_errors.append(_("That email and password don't match an account."))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
@@ -79,8 +88,23 @@ def login_throttled():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """End this browser's sign-in on the server too: a copied cookie is no use afterwards."""
+    flash(_("You are logged out."), "info")  # first: in the language of the person leaving
+    if current_user.is_authenticated:
+        services.end_session(current_user.get_id())
     logout_user()
-    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/settings/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every sign-in of this person: other browsers, remembered devices, and this one.
+
+    A button like "Log out": CSRFProtect checks its token before we get here."""
+    flash(_("You are logged out on every device."), "info")
+    services.end_all_sessions(current_user)
+    logout_user()
     return redirect(url_for("accounts.login"))
 
 
@@ -117,10 +141,9 @@ def person(handle):
 @login_required
 def settings():
     form = SettingsForm(obj=current_user)
-    form.timezone.choices = timezone_choices()
     if request.method == "GET":
         form.locale.data = current_user.locale or select_locale()
-        form.timezone.data = current_user.timezone or current_app.config["CANOE_DEFAULT_TIMEZONE"]
+        form.timezone.data = usable_zone(current_user.timezone)
     if form.validate_on_submit():
         try:
             services.update_settings(current_user, form.locale.data, form.timezone.data)
@@ -142,10 +165,10 @@ def password():
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
-            # This session carries the new token; the others are out. A device that was
-            # remembered stays remembered: its old remember cookie no longer works.
+            # Every sign-in ended, this one too; this browser gets a fresh one. A device that was
+            # remembered stays remembered, with a new cookie: the old one no longer works.
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-            login_user(current_user._get_current_object(), remember=remembered)
+            sign_in(current_user._get_current_object(), remember=remembered)
             flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("accounts.settings"))
     return render_template("accounts/password.html", form=form), 200 if not form.errors else 422

@@ -1,11 +1,16 @@
 """Accounts: who someone is and how they sign in."""
+import hashlib
+import secrets
+from datetime import timedelta
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.models import User, new_session_token
+from app.accounts.models import LoginSession, User
+from app.database import utcnow
 from app.errors import Refused
 from app.extensions import db
 from app.i18n import LOCALES, is_timezone
@@ -107,9 +112,69 @@ def set_language(user: User | None, locale: str) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """A new password also signs out every other session of this account."""
+    """A new password ends every sign-in of this account, this one too (the route starts a new
+    one here): whoever might have copied a cookie is out."""
     if not check_password_hash(user.password_hash, current):
         raise Refused(_l("Your current password is not right."), "current")
     user.password_hash = _hash(new)
-    user.session_token = new_session_token()
+    end_all_sessions(user)
+
+
+# ---------------------------------------------------------------- sign-ins (one row per browser)
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def session_lifetime() -> timedelta:
+    """How long a sign-in lasts at most, remembered or not: as long as the remember cookie."""
+    duration = current_app.config["REMEMBER_COOKIE_DURATION"]
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=int(duration))
+
+
+def start_session(user: User) -> str:
+    """A new sign-in for this person; its key goes into the browser's cookies, its hash here.
+
+    The person's sign-ins that have outlived `session_lifetime()` are swept away meanwhile.
+    """
+    db.session.execute(delete(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.created_at <= utcnow() - session_lifetime()))
+    key = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user_id=user.id, key_hash=_key_hash(key)))
     db.session.commit()
+    user.login_key = key
+    return key
+
+
+def user_for_session(key) -> User | None:
+    """The person a sign-in key belongs to, while that sign-in exists and is young enough."""
+    if not isinstance(key, str) or not 32 <= len(key) <= 64:  # also old-style "id:token" ids
+        return None
+    user = db.session.scalar(
+        select(User).join(LoginSession, LoginSession.user_id == User.id).where(
+            LoginSession.key_hash == _key_hash(key), LoginSession.created_at > utcnow() - session_lifetime()))
+    if user is not None:
+        user.login_key = key
+    return user
+
+
+def end_session(key) -> None:
+    """Log out one browser: its cookies, and every copy of them, stop working."""
+    if isinstance(key, str) and key:
+        db.session.execute(delete(LoginSession).where(LoginSession.key_hash == _key_hash(key)))
+        db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign out everywhere: every browser signed in as this person, remembered or not."""
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    db.session.commit()
+
+
+def masked_email(email: str) -> str:
+    """Enough of an address for its owner to recognise it: "minji@example.org" → "m***@example.org"."""
+    name, at, domain = email.rpartition("@")
+    if not at:
+        return "***"
+    return f"{name[:1]}***@{domain}"

@@ -54,7 +54,7 @@ FLUSH_AT = 64 * 1024  # bytes gathered before they are handed to the client
 # anonymous. A value is a set of column names, or a function of the row giving that set —
 # e.g. a table of votes can leave out `user_id` where its query says the proposal is anonymous.
 LEAVE_OUT: dict[str, set[str] | Callable[[dict], set[str]]] = {
-    "people": {"email", "password_hash", "session_token", "locale", "timezone"},
+    "people": {"email", "password_hash", "locale", "timezone"},
     "invitations": {"token_hash"},
 }
 

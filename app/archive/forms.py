@@ -26,8 +26,21 @@ def _title():
     )
 
 
+class TagsField(StringField):
+    """Tags as the text people type ("budget kitchen"), shown from an item's tag rows.
+
+    On an edit form the item's tags are the field's starting value; a POST without the field
+    keeps them, as text like any other, rather than handing the tag rows on.
+    """
+
+    def process_data(self, value):
+        if value is not None and not isinstance(value, str):
+            value = " ".join(tag.name for tag in value)
+        super().process_data(value)
+
+
 def _tags():
-    return StringField(
+    return TagsField(
         _l("Tags"),
         description=_l("Separate tags with spaces or commas, e.g. budget kitchen."),
         validators=[Length(max=400, message=_l("That is too many tags."))],

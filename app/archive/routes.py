@@ -159,7 +159,6 @@ def edit_thread(thread_id):
     form = ThreadForm(obj=thread)
     if request.method == "GET":
         form.body.data = thread.body_md
-        form.tags.data = " ".join(t.name for t in thread.tags)
     if form.validate_on_submit():
         try:
             services.edit_thread_with_files(current_user, thread, form.title.data, form.body.data,
@@ -428,7 +427,6 @@ def edit_document(document_id):
     form = DocumentForm(obj=document)
     if request.method == "GET":
         form.body.data = document.body_md
-        form.tags.data = " ".join(t.name for t in document.tags)
     if form.validate_on_submit():
         try:
             services.edit_document_with_files(current_user, document, form.title.data, form.body.data,
@@ -537,10 +535,14 @@ def remove_attachment(attachment_id):
 # ---------------------------------------------------------------- export
 
 
-@bp.route("/g/<slug>/export")
+@bp.route("/g/<slug>/export", methods=["POST"])
 @login_required
 def export_archive(slug):
-    """The group's whole archive as a zip, written while it downloads (never whole in memory)."""
+    """The group's whole archive as a zip, written while it downloads (never whole in memory).
+
+    Only a POST from the settings page's form (with its CSRF token) builds it: a GET would let an
+    `<img src=".../export">` in a post make every admin who reads it build a full export.
+    """
     group = _group(slug)
     if not policy.can_export(current_user, group):
         abort(403)

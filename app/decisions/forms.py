@@ -1,3 +1,5 @@
+from datetime import datetime, timezone
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -16,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import TextForm
+from app.i18n import local_to_utc
 
 # SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples (an error under pytest).
 KIND_CHOICES = [
@@ -63,6 +66,20 @@ def _closes_at():
     )
 
 
+def closing_time(field) -> datetime | None:
+    """The exact closing time typed (in the viewer's zone) as UTC, or None when left empty.
+
+    A time at the very edge of the calendar (year 1, year 9999) has no room for the zone's
+    shift; it is kept at that edge, so the rules can say what is wrong with it ("in the past",
+    "too far ahead") instead of the conversion overflowing.
+    """
+    try:
+        return local_to_utc(field.data)
+    except OverflowError:
+        edge = datetime.max if field.data.year > 5000 else datetime.min
+        return edge.replace(tzinfo=timezone.utc)
+
+
 class ProposalForm(TextForm):
     title = StringField(
         _l("Title"),
@@ -86,7 +103,11 @@ class ProposalForm(TextForm):
         _l("Poll options"), description=_l("One per line, 2 to 20."), validators=[Optional(), Length(max=5000)]
     )
     multiple_choice = BooleanField(_l("Members may choose more than one option"))
-    anonymous = BooleanField(_l("Anonymous — nobody sees who voted what, not even admins"))
+    anonymous = BooleanField(
+        _l("Anonymous — nobody sees who voted what, not even admins"),
+        description=_l("Results and who took part are shown only after it closes. When it closes, the link "
+                       "between each person and their ballot is erased for good, and it can't be reopened."),
+    )
     hide_results = BooleanField(_l("Hide results until the proposal closes"))
     reason_required = BooleanField(_l("Ask for a reason with every vote"))
     draft = BooleanField(_l("Save as a draft (only you see it until you open it)"))

@@ -39,6 +39,9 @@ class Proposal(db.Model):
     hide_results: Mapped[bool] = mapped_column(Boolean, default=False)
     reason_required: Mapped[bool] = mapped_column(Boolean, default=False)
     multiple_choice: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Anonymous proposals only, and only while open: the random key that ties each member to their
+    # ballot (so they can change it). Erased at close, when the ballots are sealed (see Vote).
+    ballot_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -74,24 +77,28 @@ class Vote(db.Model):
     """One vote as given. A change adds a new row and retires the old one, so every change is kept.
 
     `voter_key` is a keyed hash of (proposal, person): it keeps one current vote per person
-    even on anonymous proposals, where `user_id` is never stored.
+    even on anonymous proposals, where `user_id` is never stored. On those it is keyed with the
+    proposal's own `ballot_key` and the vote has no time. At close an anonymous proposal's
+    votes are *sealed*: rewritten as fresh rows in an order of their content, with no voter
+    key, no time and no version, and every earlier row deleted, so nothing stored links a
+    ballot to a person (services.seal).
     """
 
     __tablename__ = "votes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
-    voter_key: Mapped[str] = mapped_column(String(64))
+    voter_key: Mapped[str | None] = mapped_column(String(64))  # None once sealed
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     choice: Mapped[str] = mapped_column(String(12))
     option_ids: Mapped[list] = mapped_column(JSON, default=list)
     reason_md: Mapped[str] = mapped_column(Text, default="")
     reason_html: Mapped[str] = mapped_column(Text, default="")
-    proposal_version: Mapped[int] = mapped_column(Integer, default=1)
+    proposal_version: Mapped[int | None] = mapped_column(Integer)  # None once sealed (no default: None must stay None)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     # For object and block: "open" until the voter marks it "resolved" or "withdrawn".
     objection_state: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None on anonymous proposals
 
     user: Mapped["User | None"] = relationship()  # noqa: F821
 
@@ -109,14 +116,15 @@ class Vote(db.Model):
 
 
 class Participation(db.Model):
-    """Who took part in a proposal — shown even when the proposal is anonymous; what they chose is not."""
+    """Who took part in a proposal — shown even when the proposal is anonymous (after close); what they
+    chose is not. Kept to the day only: a finer time could be matched against a ballot's."""
 
     __tablename__ = "participations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    first_voted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_voted_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
 
     user: Mapped["User"] = relationship()  # noqa: F821
 

@@ -1,4 +1,3 @@
-import csv
 import io
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
@@ -7,6 +6,7 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from wtforms import SelectChoice
 
+from app import spreadsheet
 from app.archive import services as archive
 from app.database import utcnow
 from app.decisions import bp, policy, services
@@ -19,13 +19,15 @@ from app.decisions.forms import (
     ProposalForm,
     RegisterFilterForm,
     VoteForm,
+    closing_time,
 )
 from app.decisions.models import CHOICES
 from app.errors import Refused, show_on_form
 from app.extensions import htmx
+from app.forms import MAX_ROW_ID
 from app.groups import policy as group_policy
 from app.groups import services as groups
-from app.i18n import local_to_utc
+from app.security import safe_next
 
 
 def _group(slug):
@@ -64,18 +66,14 @@ def new(slug):
     group = _group(slug)
     if not policy.can_propose(current_user, group):
         abort(403)
-    thread = None
-    if request.values.get("thread", type=int):
-        thread = archive.thread_for(current_user, request.values.get("thread", type=int))
-        if thread.group_id != group.id:
-            abort(404)
+    thread = _thread(group)
     form = ProposalForm()
     if request.method == "GET" and thread is not None:
         form.title.data = thread.title
     if form.validate_on_submit():
         draft = services.Draft(
             title=form.title.data, body=form.body.data, days=form.days.data, kind=form.kind.data,
-            closes_at=local_to_utc(form.closes_at.data), quorum_percent=form.quorum_percent.data or 0,
+            closes_at=closing_time(form.closes_at), quorum_percent=form.quorum_percent.data or 0,
             anonymous=form.anonymous.data, hide_results=form.hide_results.data,
             reason_required=form.reason_required.data, draft=form.draft.data,
             options=tuple((form.options.data or "").splitlines()), multiple_choice=form.multiple_choice.data,
@@ -89,22 +87,43 @@ def new(slug):
     return render_template("decisions/new.html", group=group, form=form, thread=thread), _status(form)
 
 
+def _thread(group):
+    """The thread a new proposal goes in (`thread` in the query or the form), if any. One this person
+    can't read, of another group, or with an id no row can have, is not found."""
+    thread_id = request.values.get("thread", type=int)
+    if not thread_id:
+        return None
+    if not 1 <= thread_id <= MAX_ROW_ID:
+        abort(404)
+    thread = archive.thread_for(current_user, thread_id)
+    if thread.group_id != group.id:
+        abort(404)
+    return thread
+
+
 def _page_context(proposal, vote_form=None):
-    """Everything the proposal page shows, in a fixed number of queries."""
+    """Everything the proposal page shows, in a fixed number of queries.
+
+    What may not be shown yet is not handed to the template at all: no votes (counts, reasons)
+    while results are hidden, no tally on an open anonymous proposal, no list of who took part
+    while an anonymous proposal is open.
+    """
     votes = services.current_votes(proposal)
     mine = services.my_vote(current_user, proposal, votes)
-    took_part = services.participants(proposal)
+    can_see_results = services.results_visible(proposal)
+    show_people = services.participation_visible(proposal)
+    took_part = services.participants(proposal) if show_people else []
     voter_ids = {p.user_id for p in took_part}
-    members = groups.current_members(proposal.group)
+    members = groups.current_members(proposal.group) if show_people and proposal.status == "open" else []
     if vote_form is None:
         vote_form = VoteForm(formdata=None)
         if mine is not None:
             vote_form.choice.data, vote_form.option_ids.data = mine.choice, list(mine.option_ids or [])
-    can_see_results = proposal.status == "closed" or not proposal.hide_results
+    sealed_open = proposal.anonymous and not can_see_results
     return dict(
-        proposal=proposal, group=proposal.group, votes=votes, mine=mine, vote_form=vote_form,
-        result=services.live_result(proposal, votes), took_part=took_part,
-        not_yet=[m for m in members if m.user_id not in voter_ids] if proposal.status == "open" else [],
+        proposal=proposal, group=proposal.group, votes=votes if can_see_results else [], mine=mine,
+        vote_form=vote_form, result=None if sealed_open else services.live_result(proposal, votes),
+        took_part=took_part, not_yet=[m for m in members if m.user_id not in voter_ids],
         can_see_results=can_see_results, choices=CHOICES[proposal.kind],
         can_vote=policy.can_vote(current_user, proposal), can_amend=policy.can_amend(current_user, proposal),
         can_facilitate=policy.can_facilitate(current_user, proposal),
@@ -193,8 +212,9 @@ def _change(proposal_id, change, done_message, closing=False):
         if closing:
             form = ClosingForm()
             if not form.validate_on_submit():
-                raise Refused(_("Choose between 1 and %(days)s days.", days=services.MAX_DAYS))
-            change(proposal, days=form.days.data, closes_at=local_to_utc(form.closes_at.data))
+                errors = [e for field_errors in form.errors.values() for e in field_errors]
+                raise Refused(errors[0] if errors else _("Choose between 1 and %(days)s days.", days=services.MAX_DAYS))
+            change(proposal, days=form.days.data, closes_at=closing_time(form.closes_at))
         else:
             change(proposal)
     except Refused as refusal:
@@ -269,9 +289,8 @@ def outcome(proposal_id):
 @login_required
 def action_done(action_id):
     action = services.set_action_done(current_user, action_id, request.form.get("done") == "1")
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
-                    and not request.form.get("next", "").startswith("//")
-                    else url_for("decisions.show", proposal_id=action.outcome.proposal_id, _anchor="outcome"))
+    return redirect(safe_next(request.form.get("next"),
+                              url_for("decisions.show", proposal_id=action.outcome.proposal_id, _anchor="outcome")))
 
 
 def _register_filter(group):
@@ -299,7 +318,7 @@ def register_csv(slug):
     group = _group(slug)
     _form, where = _register_filter(group)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)
     writer.writerow(["decided_on", "group", "proposal", "kind", "result", "statement", "review_on",
                      "open_actions", "url"])
     for o in services.register(group, where, viewer=current_user):

@@ -1,12 +1,14 @@
 """Proposals from draft to outcome: every rule of DESIGN.md §5 that changes something."""
 import hashlib
 import hmac
+import json
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import extract, func, select, update
+from sqlalchemy import delete, extract, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload, subqueryload
 from werkzeug.exceptions import Forbidden, NotFound
@@ -61,14 +63,28 @@ def proposal_for(user, proposal_id: int) -> Proposal:
 
 
 def current_votes(proposal: Proposal) -> list[Vote]:
+    """The current votes, oldest first (sealed ballots: in the order of their content)."""
     return list(
         db.session.scalars(
             select(Vote)
             .where(Vote.proposal_id == proposal.id, Vote.is_current.is_(True))
             .options(selectinload(Vote.user))
-            .order_by(Vote.created_at)
+            .order_by(Vote.id)
         )
     )
+
+
+def results_visible(proposal: Proposal) -> bool:
+    """Whether counts and reasons may be shown now. An anonymous proposal shows them only after
+    close, whatever its other options: a tally that moves with each vote tells whoever reloads
+    between two votes what the second voter chose."""
+    return proposal.status == "closed" or not (proposal.anonymous or proposal.hide_results)
+
+
+def participation_visible(proposal: Proposal) -> bool:
+    """Whether who took part (and who hasn't yet) may be shown now: on an anonymous proposal only
+    after close, so the list can't be watched growing vote by vote."""
+    return not proposal.anonymous or proposal.status in ("closed", "withdrawn")
 
 
 def ballots(votes: list[Vote]) -> list[rules.Ballot]:
@@ -88,7 +104,7 @@ def eligible_ids(group: Group) -> list[int]:
 
 def counted(proposal: Proposal, votes: list[Vote], members: list[int]) -> list[Vote]:
     """The votes of people who are still members: someone who left no longer decides."""
-    keys = {voter_key(proposal.id, uid) for uid in members}
+    keys = {voter_key(proposal, uid) for uid in members}
     return [v for v in votes if v.voter_key in keys]
 
 
@@ -110,25 +126,38 @@ def _stored(detail: dict) -> dict:
 
 
 def participants(proposal: Proposal) -> list:
-    return list(
-        db.session.scalars(
-            select(Participation).where(Participation.proposal_id == proposal.id)
-            .options(selectinload(Participation.user)).order_by(Participation.first_voted_at)
-        )
+    """Who took part, by name (not in the order they voted)."""
+    rows = db.session.scalars(
+        select(Participation).where(Participation.proposal_id == proposal.id).options(selectinload(Participation.user))
     )
+    return sorted(rows, key=lambda p: (p.user.display_name.casefold(), p.user_id))
 
 
-def voter_key(proposal_id: int, user_id: int) -> str:
-    """A keyed hash linking a person to their current vote without storing who they are."""
+def new_ballot_key() -> str:
+    return secrets.token_hex(32)
+
+
+def voter_key(proposal: Proposal, user_id: int) -> str | None:
+    """A keyed hash linking a person to their current vote without storing who they are.
+
+    On an anonymous proposal the key is the proposal's own random `ballot_key`, which exists only
+    while it is open: once sealed there is no key left (None), and nothing — the instance's secret
+    key included — can re-derive which ballot was whose.
+    """
+    if proposal.anonymous:
+        if proposal.ballot_key is None:
+            return None
+        return hmac.new(bytes.fromhex(proposal.ballot_key), f"ballot:{user_id}".encode(), hashlib.sha256).hexdigest()
     secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"vote:{proposal_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(secret, f"vote:{proposal.id}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def my_vote(user, proposal: Proposal, votes: list[Vote]) -> Vote | None:
+    """This person's current vote; None for a sealed ballot box, where nobody can tell which is theirs."""
     if not getattr(user, "is_authenticated", False):
         return None
-    key = voter_key(proposal.id, user.id)
-    return next((v for v in votes if v.voter_key == key), None)
+    key = voter_key(proposal, user.id)
+    return next((v for v in votes if v.voter_key == key), None) if key else None
 
 
 # ---------------------------------------------------------------- proposing
@@ -202,6 +231,7 @@ def propose(user, group: Group, draft: Draft, thread: Thread | None = None) -> P
         kind=draft.kind, quorum_percent=draft.quorum_percent, anonymous=draft.anonymous,
         hide_results=draft.hide_results, reason_required=draft.reason_required,
         multiple_choice=draft.multiple_choice and draft.kind == "poll",
+        ballot_key=new_ballot_key() if draft.anonymous else None,
         status="draft" if draft.draft else "open", closes_at=closes_at, opened_at=None if draft.draft else now,
         options=[PollOption(label=label, position=i) for i, label in enumerate(labels)],
     )
@@ -247,7 +277,7 @@ def amend(user, proposal: Proposal, title: str, body: str) -> Proposal:
     db.session.add(Revision(target_type="proposal", target_id=proposal.id, number=proposal.version,
                             author_id=user.id, title=title, body_md=body))
     if proposal.status == "open":
-        voters = [p.user_id for p in participants(proposal)]
+        voters = sorted(p.user_id for p in participants(proposal))
         notify(voters, "amended", user, proposal.group, proposal, title=title, version=proposal.version)
         record_event(proposal.group, user, "proposal.amended", proposal, title=title, version=proposal.version)
     db.session.commit()
@@ -261,7 +291,8 @@ def cast_vote(user, proposal: Proposal, choice: str, reason: str = "", option_id
     """One current vote per member, changeable while open; every change kept.
 
     A reason is required for object, block and disagree, and for every vote when the proposal
-    asks for one. Anonymous proposals never store who voted what.
+    asks for one. Anonymous proposals never store who voted what, nor when: the link to the
+    voter is only the keyed `voter_key`, erased with its key at close.
     """
     close_if_due(proposal)
     if proposal.status != "open":
@@ -274,7 +305,7 @@ def cast_vote(user, proposal: Proposal, choice: str, reason: str = "", option_id
     if not reason and (choice in NEEDS_REASON or proposal.reason_required or proposal.kind == "advice"):
         raise Refused(_l("Please give your reason: the group needs to understand it."), "reason")
     reason = _check_text(reason, "reason", required=False)
-    key = voter_key(proposal.id, user.id)
+    key = voter_key(proposal, user.id)
     # Asked before the new vote is added: a query would flush it outside the try below.
     first = db.session.scalar(
         select(Participation.id).where(Participation.proposal_id == proposal.id, Participation.user_id == user.id)
@@ -287,10 +318,11 @@ def cast_vote(user, proposal: Proposal, choice: str, reason: str = "", option_id
         proposal_id=proposal.id, voter_key=key, user_id=None if proposal.anonymous else user.id,
         choice=choice, option_ids=options, reason_md=reason, reason_html=str(render(reason)),
         proposal_version=proposal.version, objection_state="open" if choice in STOPPING else None,
+        created_at=None if proposal.anonymous else utcnow(),
     )
     db.session.add(vote)
     if first:
-        db.session.add(Participation(proposal_id=proposal.id, user_id=user.id))
+        db.session.add(Participation(proposal_id=proposal.id, user_id=user.id, first_voted_on=utcnow().date()))
     try:
         db.session.commit()
     except IntegrityError:
@@ -321,15 +353,16 @@ def settle_objection(user, proposal: Proposal, state: str) -> Vote:
         raise Refused(_l("This proposal isn't open for votes."))
     _require(policy.can_vote(user, proposal))
     vote = db.session.scalar(
-        select(Vote).where(Vote.proposal_id == proposal.id, Vote.voter_key == voter_key(proposal.id, user.id),
+        select(Vote).where(Vote.proposal_id == proposal.id, Vote.voter_key == voter_key(proposal, user.id),
                            Vote.is_current.is_(True))
     )
     if vote is None or vote.choice not in STOPPING or vote.objection_state != "open":
         raise Refused(_l("You have no open objection here."))
     vote.objection_state = state
-    # On an anonymous proposal even the event stays nameless: it would tell who objected.
-    record_event(proposal.group, None if proposal.anonymous else user, f"proposal.objection_{state}", proposal,
-                 title=proposal.title)
+    # Only where results are shown: the event tells that there was an objection, and when it was
+    # settled — a time that could be matched against who voted on which day.
+    if results_visible(proposal):
+        record_event(proposal.group, user, f"proposal.objection_{state}", proposal, title=proposal.title)
     db.session.commit()
     return vote
 
@@ -343,6 +376,8 @@ def close_if_due(proposal: Proposal, now: datetime | None = None) -> bool:
     if proposal.status == "open" and proposal.closes_at is not None and proposal.closes_at <= now:
         closed = _close(proposal, proposal.closes_at, None)
         db.session.commit()
+        if closed and proposal.anonymous:
+            scrub_log()
         return closed
     return False
 
@@ -363,9 +398,48 @@ def _close(proposal: Proposal, at: datetime, actor) -> bool:
                           [o.id for o in proposal.options])
     proposal.status, proposal.closed_at, proposal.eligible_count = "closed", at, eligible
     proposal.result, proposal.result_detail = result.outcome, result.as_dict()
+    if proposal.anonymous:
+        seal(proposal, votes)
     record_event(proposal.group, actor, "proposal.closed", proposal, title=proposal.title,
                  result=result.outcome, thread_id=proposal.thread_id)
     return True
+
+
+def _content(vote: Vote) -> tuple:
+    return (vote.choice, json.dumps(sorted(vote.option_ids or [])), vote.objection_state or "", vote.reason_md)
+
+
+def seal(proposal: Proposal, ballots: list[Vote]) -> None:
+    """Seal an anonymous proposal's ballot box, in the transaction that ends its voting.
+
+    The counted ballots are written again as fresh rows in the order of their content, with no
+    voter key, no time and no version; every earlier row (and change) is deleted, who took part
+    is written again in the order of their ids, and the proposal's ballot key is erased. After
+    this nothing stored — rows, ids, order, times, keys — tells which ballot was whose. (On SQLite
+    every connection runs with secure_delete, so the deleted rows are overwritten with zeros, and
+    `scrub_log` empties the write-ahead log after the commit.)
+    """
+    sealed = [
+        Vote(proposal_id=proposal.id, voter_key=None, user_id=None, choice=v.choice,
+             option_ids=sorted(v.option_ids or []), reason_md=v.reason_md, reason_html=v.reason_html,
+             proposal_version=None, is_current=True, objection_state=v.objection_state, created_at=None)
+        for v in sorted(ballots, key=_content)
+    ]
+    took_part = [(p.user_id, p.first_voted_on) for p in db.session.scalars(
+        select(Participation).where(Participation.proposal_id == proposal.id))]
+    db.session.execute(delete(Vote).where(Vote.proposal_id == proposal.id))
+    db.session.execute(delete(Participation).where(Participation.proposal_id == proposal.id))
+    db.session.add_all(sealed)
+    db.session.add_all(Participation(proposal_id=proposal.id, user_id=uid, first_voted_on=day)
+                       for uid, day in sorted(took_part))
+    proposal.ballot_key = None
+
+
+def scrub_log() -> None:
+    """After sealing, on SQLite: copy the write-ahead log into the database and truncate it, so the
+    pages that still held the erased keys and rows don't linger in the -wal file."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def close(user, proposal: Proposal) -> None:
@@ -374,8 +448,10 @@ def close(user, proposal: Proposal) -> None:
     close_if_due(proposal)
     if proposal.status != "open":
         raise Refused(_l("This proposal isn't open."))
-    _close(proposal, utcnow(), user)
+    closed = _close(proposal, utcnow(), user)
     db.session.commit()
+    if closed and proposal.anonymous:
+        scrub_log()
 
 
 def close_due(now: datetime | None = None) -> int:
@@ -408,11 +484,18 @@ def reopen(user, proposal: Proposal, days: int | None = None, closes_at: datetim
 
 
 def withdraw(user, proposal: Proposal) -> None:
+    """The author or a facilitator withdraws a draft or open proposal; an anonymous one's ballots are
+    sealed as at close."""
     _require(policy.can_withdraw(user, proposal))
+    was_open = proposal.status == "open"
     proposal.status = "withdrawn"
     proposal.closed_at = utcnow()
+    if proposal.anonymous and was_open:
+        seal(proposal, counted(proposal, current_votes(proposal), eligible_ids(proposal.group)))
     record_event(proposal.group, user, "proposal.withdrawn", proposal, title=proposal.title)
     db.session.commit()
+    if proposal.anonymous and was_open:
+        scrub_log()
 
 
 # ---------------------------------------------------------------- outcomes

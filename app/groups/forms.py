@@ -3,6 +3,7 @@ from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.forms import TextForm
+from app.i18n import TimezoneField
 
 # SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples (an error under pytest).
 VISIBILITY_CHOICES = [
@@ -57,7 +58,7 @@ class GroupSettingsForm(TextForm):
     name = _name()
     description = _description()
     visibility = RadioField(_l("Who can see it"), choices=VISIBILITY_CHOICES)
-    timezone = SelectField(_l("Time zone"), validate_choice=False)
+    timezone = TimezoneField(_l("Time zone"))
     locale = SelectField(_l("Group language"), choices=LOCALE_CHOICES)
 
 

@@ -1,6 +1,6 @@
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app.accounts import services as accounts
@@ -22,6 +22,7 @@ from app.groups.forms import (
 )
 from app.i18n import select_locale, timezone_choices
 from app.labour import services as care
+from app.security import sign_in
 
 
 ROLE_LABELS = {choice.value: choice.label for choice in ROLE_CHOICES}
@@ -317,7 +318,7 @@ def accept(token):
                     register_form.email.data, register_form.password.data, register_form.display_name.data,
                     register_form.handle.data, select_locale(),
                 )
-                login_user(user)
+                sign_in(user)
             elif not confirm.validate_on_submit():
                 raise _Incomplete()
             services.accept_invitation(current_user, token)

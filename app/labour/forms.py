@@ -12,9 +12,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.forms import TextForm
+from app.forms import IdField, TextForm
 
 CATEGORY_LABELS = {
     "meetings": _l("Meetings"),
@@ -43,20 +43,30 @@ STATUS_LABELS = {
 }
 
 
-def _int_or_none(value):
+def _weekday(value):
+    """A weekday number 0–6, else None (not a choice): a huge number never reaches anything."""
     try:
-        return int(value) if value not in (None, "") else None
+        day = int(value)
     except (TypeError, ValueError):
         return None
+    return day if 0 <= day <= 6 else None
 
 
 def _or_empty(value):
     return value if value is not None else ""
 
 
-def _a_member(form, field):
-    if field.data is None:
-        raise ValidationError(_l("Choose another member of the group."))
+class MemberIdField(IdField):
+    """The id of a member, picked from a list of members. Anything that isn't an id (empty, huge,
+    negative, not a number) gets the one message the list's reader understands; the service says
+    the same when the id is no member of the group."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(label, validators=[InputRequired(_l("Choose another member of the group."))], **kwargs)
+
+    def post_validate(self, form, validation_stopped):
+        if self.errors:
+            self.errors = [_l("Choose another member of the group.")]
 
 
 def _effort(label=None):
@@ -74,7 +84,7 @@ def _category():
 
 
 class SetUpForm(TextForm):
-    weekday = SelectField(_l("Weeks start on"), coerce=int, default=0)
+    weekday = SelectField(_l("Weeks start on"), coerce=_weekday, default=0)
     periods_ahead = IntegerField(
         _l("Plan this many weeks ahead"),
         default=8,
@@ -128,13 +138,11 @@ class WillingnessForm(TextForm):
 
 class SwapForm(TextForm):
     # Any id is accepted here: the service says clearly when it isn't a member.
-    to_user_id = SelectField(_l("Swap with"), coerce=_int_or_none, validate_choice=False,
-                             validators=[InputRequired(_l("Choose another member of the group.")), _a_member])
+    to_user_id = MemberIdField(_l("Swap with"))
 
 
 class OverrideForm(TextForm):
-    to_user_id = SelectField(_l("Give it to"), coerce=_int_or_none, validate_choice=False,
-                             validators=[InputRequired(_l("Choose another member of the group.")), _a_member])
+    to_user_id = MemberIdField(_l("Give it to"))
     reason = StringField(
         _l("Why"), filters=[_or_empty],
         validators=[DataRequired(_l("Say why: overrides are visible to everyone.")),
@@ -154,8 +162,8 @@ class LogCareForm(TextForm):
 
 
 class ThanksForm(TextForm):
-    to_user_id = IntegerField(validators=[InputRequired()])
-    assignment_id = IntegerField(validators=[Optional()])
-    care_id = IntegerField(validators=[Optional()])
+    to_user_id = IdField(validators=[InputRequired()])
+    assignment_id = IdField(validators=[Optional()])
+    care_id = IdField(validators=[Optional()])
     message = StringField(_l("A word of thanks (optional)"), filters=[_or_empty],
                           validators=[Length(max=500, message=_l("Keep it under 500 characters."))])

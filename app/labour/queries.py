@@ -166,6 +166,8 @@ def my_care(user, group: Group) -> MyCare | None:
                                      LoggedCare.done_on >= today - timedelta(RECENT_DAYS)))
         .options(selectinload(LoggedCare.user)).order_by(LoggedCare.done_on.desc(), LoggedCare.id.desc()).limit(60)
     ))
+    members = groups.current_members(group)
+    present = {m.user_id for m in members}  # thanks go to current members only
     thanked = {
         ("assignment" if a_id else "care", a_id or c_id)
         for a_id, c_id in db.session.execute(
@@ -180,7 +182,7 @@ def my_care(user, group: Group) -> MyCare | None:
         upcoming=upcoming, history=history,
         reasons={a.id: reasons.reason_sentence(a, names) for a in upcoming},
         ranked={a.id: reasons.ranked(a.reason, names) for a in upcoming},
-        members=groups.current_members(group),
+        members=members,
         balance=balances.get(me), earned=sums.earned.get(me), owed=sums.owed.get(me),
         swaps_to_me=[s for s in swaps if s.kind == "swap" and s.to_user_id == me],
         my_requests=[s for s in swaps if s.from_user_id == me and s.assignment.user_id == me],
@@ -192,8 +194,8 @@ def my_care(user, group: Group) -> MyCare | None:
             .where(Willingness.group_id == group.id, Willingness.user_id.in_(mine))).all()),
         to_confirm=[c for c in logged if c.confirmed_at is None and c.user_id != me],
         my_logged=[c for c in logged if c.confirmed_at is None and c.user_id == me],
-        to_thank_done=to_thank_done,
-        to_thank_care=[c for c in logged if c.confirmed_at is not None and c.user_id != me],
+        to_thank_done=[a for a in to_thank_done if a.done_by_id in present],
+        to_thank_care=[c for c in logged if c.confirmed_at is not None and c.user_id != me and c.user_id in present],
         thanked=thanked,
         received=list(db.session.scalars(
             select(Thanks).where(Thanks.group_id == group.id, Thanks.to_user_id.in_(mine))

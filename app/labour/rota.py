@@ -50,6 +50,9 @@ class Period:
     # Slots already given by hand (a facilitator's override): (task id, slot, member). They count
     # as that member's work and are not handed out again.
     kept: tuple[tuple[int, int, int], ...] = ()
+    # Slots already settled another way (done, missed or skipped ahead of time, or open to anyone):
+    # (task id, slot, member or None). Not handed out again and not counted as work owed here.
+    settled: tuple[tuple[int, int, int | None], ...] = ()
 
 
 @dataclass
@@ -97,8 +100,11 @@ def assign_period(period: Period, state: State, willingness: dict[tuple[int, int
     counts = {task.id: fillable(task, available, willingness) for task in period.tasks}
     effort = {task.id: task for task in period.tasks}
     kept = {(t, n): m for t, n, m in period.kept if m in available and t in effort}
+    used = set(kept) | {(t, n) for t, n, _m in period.settled}
+    holding = {(m, t) for t, _n, m in period.settled if m is not None} | {(m, t) for (t, _n), m in kept.items()}
     slots = sorted(
-        ((task, n) for task in period.tasks for n in range(counts[task.id]) if (task.id, n) not in kept),
+        ((task, n) for task in period.tasks for n in _open_slots(task, counts[task.id], used, holding, available,
+                                                                 willingness)),
         key=lambda pair: (-pair[0].effort, pair[0].id, pair[1]),
     )
     work = sum(task.effort for task, _ in slots) + sum(effort[t].effort for t, _ in kept)
@@ -106,11 +112,9 @@ def assign_period(period: Period, state: State, willingness: dict[tuple[int, int
         state.balances.setdefault(m, Fraction(0))
     for m, share in owed_shares(work, available).items():
         state.balances[m] -= share
-    holding: set[tuple[int, int]] = set()
     for (t, _n), m in sorted(kept.items()):
         state.balances[m] += effort[t].effort
         state.last_done[(m, effort[t].category)] = period.index
-        holding.add((m, t))
     # Within a period balances only move by whole efforts, so rank on exact integers scaled by
     # the common denominator: the same order as the Fractions, many times faster to compare.
     scale = lcm(*(state.balances[m].denominator for m in available)) if available else 1
@@ -129,6 +133,17 @@ def assign_period(period: Period, state: State, willingness: dict[tuple[int, int
         state.balances[chosen] += task.effort
         state.last_done[(chosen, task.category)] = period.index
     return picks
+
+
+def _open_slots(task: Task, count: int, used, holding, available, willingness) -> list[int]:
+    """The slot numbers of a task still to hand out: those below its count not already used, and never
+    more than the members still free to take one (someone may already hold a kept or settled slot of it)."""
+    numbers = [n for n in range(count) if (task.id, n) not in used]
+    if holding and numbers:
+        free = sum(1 for m in available
+                   if willingness.get((m, task.id), HAPPY) != CANNOT and (m, task.id) not in holding)
+        numbers = numbers[:free]
+    return numbers
 
 
 def _rank(task: Task, period: int, scaled, ties, state: State, willingness, holding, keep: int) -> list[tuple]:

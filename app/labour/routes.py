@@ -74,6 +74,15 @@ def _refused(refusal: Refused) -> None:
     flash(str(refusal.message), "error")
 
 
+def _writer(slug):
+    """The group, for a member who may act in it: checked before the form is read, so whatever is
+    posted, outsiders learn nothing (404 for a private group, 403 for a public one)."""
+    group = _group(slug)
+    if not policy.can_write(current_user, group):
+        abort(403)
+    return group
+
+
 # ---------------------------------------------------------------- my care work
 
 
@@ -100,7 +109,8 @@ def _my_context(group, **given):
 
 def _my_page(group, status=200, **given):
     context = _my_context(group, **given)
-    if htmx and request.method == "POST":
+    # The "mine" block exists only once the rota is running; before that, the whole page answers.
+    if htmx and request.method == "POST" and context["rota"] is not None and context["care"] is not None:
         return render_block("labour/index.html", "mine", **{**context, "partial": True}), status
     return render_template("labour/index.html", **context), status
 
@@ -175,6 +185,8 @@ def offer(slug, assignment_id):
 def swap(slug, assignment_id):
     group = _group(slug)
     a = _slot(group, assignment_id)
+    if not services.may_request_swap(me(), a):
+        abort(403)
     form = SwapForm()
     if form.validate_on_submit():
         try:
@@ -206,12 +218,10 @@ def accept(slug, swap_id):
 @bp.route("/g/<slug>/care/swaps/<int:swap_id>/decline", methods=["POST"])
 @login_required
 def decline(slug, swap_id):
-    group = _group(slug)
+    group = _writer(slug)
     found = services.swap_for(me(), swap_id)
     if found.assignment.group_id != group.id:
         abort(404)
-    if not policy.can_write(current_user, group):
-        abort(403)
     try:
         services.decline_swap(me(), found)
     except Refused as refusal:
@@ -224,7 +234,7 @@ def decline(slug, swap_id):
 @bp.route("/g/<slug>/care/absences", methods=["POST"])
 @login_required
 def add_absence(slug):
-    group = _group(slug)
+    group = _writer(slug)
     form = AbsenceForm()
     if form.validate_on_submit():
         try:
@@ -235,15 +245,13 @@ def add_absence(slug):
             flash(_("Your absence is noted. You won't be given care work while you're away, "
                     "and your balance stays as it is."), "success")
             return redirect(url_for("labour.index", slug=group.slug, _anchor="absences"))
-    elif not policy.can_write(current_user, group):
-        abort(403)
     return _my_page(group, REFUSED, absence_form=form)
 
 
 @bp.route("/g/<slug>/care/absences/<int:absence_id>/cancel", methods=["POST"])
 @login_required
 def cancel_absence(slug, absence_id):
-    group = _group(slug)
+    group = _writer(slug)
     services.cancel_absence(me(), group, absence_id)
     flash(_("The absence is cancelled."), "success")
     return redirect(url_for("labour.index", slug=group.slug, _anchor="absences"))
@@ -252,7 +260,7 @@ def cancel_absence(slug, absence_id):
 @bp.route("/g/<slug>/care/willingness/<int:task_id>", methods=["POST"])
 @login_required
 def willingness(slug, task_id):
-    group = _group(slug)
+    group = _writer(slug)
     form = WillingnessForm()
     if form.validate_on_submit():
         try:
@@ -263,8 +271,6 @@ def willingness(slug, task_id):
             flash(_("Saved. The rota ahead follows your answer."), "success")
             return redirect(url_for("labour.index", slug=group.slug, _anchor="willingness"))
     else:
-        if not policy.can_write(current_user, group):
-            abort(403)
         flash(_("Choose happy, rather not or cannot."), "error")
     return _my_page(group, REFUSED)
 
@@ -272,7 +278,7 @@ def willingness(slug, task_id):
 @bp.route("/g/<slug>/care/logged", methods=["POST"])
 @login_required
 def log_care(slug):
-    group = _group(slug)
+    group = _writer(slug)
     form = LogCareForm()
     if form.validate_on_submit():
         try:
@@ -283,15 +289,13 @@ def log_care(slug):
         else:
             flash(_("Logged. It counts once another member confirms it."), "success")
             return redirect(url_for("labour.index", slug=group.slug, _anchor="logged"))
-    elif not policy.can_write(current_user, group):
-        abort(403)
     return _my_page(group, REFUSED, log_form=form)
 
 
 @bp.route("/g/<slug>/care/logged/<int:care_id>/confirm", methods=["POST"])
 @login_required
 def confirm(slug, care_id):
-    group = _group(slug)
+    group = _writer(slug)
     try:
         services.confirm_care(me(), group, care_id)
     except Refused as refusal:
@@ -304,7 +308,7 @@ def confirm(slug, care_id):
 @bp.route("/g/<slug>/care/thanks", methods=["POST"])
 @login_required
 def thank(slug):
-    group = _group(slug)
+    group = _writer(slug)
     form = ThanksForm()
     if form.validate_on_submit():
         try:
@@ -316,11 +320,8 @@ def thank(slug):
             flash(_("Your thanks are sent."), "success")
             return redirect(url_for("labour.index", slug=group.slug, _anchor="thanks"))
     else:
-        if not policy.can_write(current_user, group):
-            abort(403)
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
+        for error in dict.fromkeys(e for errors in form.errors.values() for e in errors):  # each message once
+            flash(error, "error")
     return _my_page(group, REFUSED)
 
 

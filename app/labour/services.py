@@ -7,10 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -21,6 +20,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.groups import policy as groups
 from app.groups.models import Group, Membership
+from app.i18n import zone_info
 from app.labour import ledger, rota
 from app.labour.models import (
     CATEGORIES,
@@ -50,7 +50,7 @@ def _require(allowed: bool) -> None:
 
 
 def today_in(group: Group) -> date:
-    return utcnow().astimezone(ZoneInfo(group.timezone or "Asia/Seoul")).date()
+    return utcnow().astimezone(zone_info(group.timezone)).date()
 
 
 def period_of(r: Rota, day: date) -> int:
@@ -144,7 +144,8 @@ def on_membership_change(group: Group, user_id: int, kind: str, capacity: int | 
     """Called by the groups services when someone joins, leaves or changes capacity.
 
     Join counts from the current period (no back-dated debt); a capacity change from the next
-    one (future only); leaving spreads the balance over the others. The rota is regenerated.
+    one (future only); leaving spreads the balance over the others. The future is planned again
+    (a leaver's future slots go to others, whatever swaps point at them).
     """
     r = rota_of(group)
     if r is None:
@@ -152,11 +153,8 @@ def on_membership_change(group: Group, user_id: int, kind: str, capacity: int | 
     now = max(current_period(r, group), 0)
     period = now + 1 if kind == "capacity" else now
     _enter(group, kind, user_id, period, capacity=capacity, actor=actor)
-    if kind == "leave":
-        db.session.execute(delete(Assignment).where(
-            Assignment.group_id == group.id, Assignment.user_id == user_id, Assignment.period > now,
-            Assignment.status == "assigned"))
     r.stale = True
+    regenerate(group)
 
 
 # ---------------------------------------------------------------- tasks
@@ -303,22 +301,75 @@ def balances(group: Group) -> dict[int, Fraction]:
 # ---------------------------------------------------------------- generating the rota
 
 
-def _capacities(entries: list[ledger.Entry], period: int) -> dict[int, Fraction]:
-    """Each member's capacity in a future period, from the ledger: 0 while absent."""
+def _capacities_by_period(entries: list[ledger.Entry], first: int, last: int) -> dict[int, dict[int, Fraction]]:
+    """Each member's capacity in each of the periods first..last, from one walk of the ledger: 0 while absent.
+    Members who left (or never joined) are missing."""
     replay = ledger.Replay(entries)
-    for p in replay.periods():
-        if p > period:
-            break
-        replay.apply(p)
-    away = replay.absent.get(period, set())
-    return {m: (Fraction(0) if m in away else c) for m, c in replay.capacity.items()}
+    pending = replay.periods()
+    done, found = 0, {}
+    for period in range(first, last + 1):
+        while done < len(pending) and pending[done] <= period:
+            replay.apply(pending[done])
+            done += 1
+        away = replay.absent.get(period, set())
+        found[period] = {m: (Fraction(0) if m in away else c) for m, c in replay.capacity.items()}
+    return found
+
+
+def _capacities(entries: list[ledger.Entry], period: int) -> dict[int, Fraction]:
+    """Each member's capacity in one period, from the ledger: 0 while absent."""
+    return _capacities_by_period(entries, period, period)[period]
+
+
+def _willingness(group: Group) -> dict[tuple[int, int], str]:
+    return {(w.user_id, w.task_id): w.level for w in db.session.scalars(
+        select(Willingness).where(Willingness.group_id == group.id))}
+
+
+def _is_agreement(a: Assignment, swaps: list[Swap]) -> bool:
+    """An override, an accepted swap or a taken offer: people agreed that its holder holds this slot.
+    (A re-plan that had to move the slot on replaces the override in its reason; an old acceptance by
+    someone else no longer counts.)"""
+    return bool((a.reason or {}).get("override")) or any(
+        s.status == "accepted" and s.taken_by_id == a.user_id for s in swaps)
+
+
+@dataclass
+class _Future:
+    """The future slots as they stand before a re-plan, sorted by what may happen to them."""
+
+    kept: list[Assignment]  # agreements that still hold: they stay as agreed
+    settled: list[Assignment]  # done, missed or skipped ahead, or open to anyone: left alone
+    replanned: list[Assignment]  # planned afresh; their rows are reused so swaps stay attached
+
+
+def _sort_future(rows, swaps, capacity, willing, occurring) -> _Future:
+    """An agreement holds while its holder is a member available that week who hasn't since said
+    "cannot", and its task still occurs then; otherwise the slot is planned again like any other."""
+    future = _Future([], [], [])
+    for a in rows:
+        if a.status == "skipped" and (a.reason or {}).get("dropped"):
+            future.replanned.append(a)  # a slot an earlier re-plan dropped: it may be needed again
+        elif a.status != "assigned" or a.user_id is None:
+            future.settled.append(a)
+        elif (_is_agreement(a, swaps.get(a.id, ())) and capacity.get(a.period, {}).get(a.user_id, 0) > 0
+              and willing.get((a.user_id, a.task_id)) != rota.CANNOT and a.task_id in occurring.get(a.period, {})):
+            future.kept.append(a)
+        else:
+            future.replanned.append(a)
+    return future
 
 
 def regenerate(group: Group) -> list[Assignment]:
-    """Rebuild the future periods (never the past or current ones) by largest deficit first.
+    """Re-plan the future periods (never the past or current ones) by largest deficit first (ROTA.md, "re-plan").
 
-    Starts from the ledger's balances plus the work already given out up to now, as if it
-    will be done, and plans `periods_ahead` periods. No commit: the caller's transaction.
+    Starts from the ledger's balances plus the work already given out up to now, as if it will be
+    done, and plans `periods_ahead` periods. What people agreed (overrides, accepted swaps, taken
+    offers) stays while it can; work settled ahead is left alone; every other future slot is planned
+    afresh, reusing its row, so the swaps that point at it stay valid. A pending request on a slot
+    whose holder changes is cancelled, and both people are told. A slot no longer needed is removed,
+    or — if a swap refers to it — kept as skipped (nobody owes it, nobody earns it). It never fails
+    on what people did with their slots. No commit: the caller's transaction.
     """
     r = rota_of(group)
     if r is None:
@@ -327,51 +378,116 @@ def regenerate(group: Group) -> list[Assignment]:
     has_current = db.session.scalar(
         select(func.count()).select_from(Assignment).where(Assignment.group_id == group.id, Assignment.period == now)
     )
-    first = now + 1 if has_current else now
-    ahead = db.session.scalars(select(Assignment).where(
-        Assignment.group_id == group.id, Assignment.period >= first, Assignment.status == "assigned")).all()
-    # A facilitator's override is a decision, not a plan: it stays; the rest is planned afresh.
-    # (Unless its member is away that week now: then the slot is planned again.)
+    first, last = (now + 1 if has_current else now), now + r.periods_ahead
+    # This week's slots too: they are never re-planned, but a request on one may no longer be possible.
+    rows = list(db.session.scalars(select(Assignment).where(Assignment.group_id == group.id, Assignment.period >= now)
+                                   .options(selectinload(Assignment.task)).order_by(Assignment.id)))
+    ahead = [a for a in rows if a.period >= first]
+    swaps = _swaps_of(rows)
     entries = ledger_entries(group)
-    kept: dict[int, list[tuple[int, int, int]]] = {}
-    for a in ahead:
-        if (a.reason or {}).get("override") and _capacities(entries, a.period).get(a.user_id, 0) > 0:
-            kept.setdefault(a.period, []).append((a.task_id, a.slot, a.user_id))
-        else:
-            db.session.delete(a)
-    db.session.flush()
-    planned = db.session.execute(
-        select(Assignment.user_id, Assignment.period, Assignment.effort, Assignment.task_id)
-        .where(Assignment.group_id == group.id, Assignment.status == "assigned", Assignment.user_id.is_not(None),
-               Assignment.period < first)
-    ).all()
-    projected = entries + [ledger.Entry("done", uid, p, w) for uid, p, w, _ in planned]
-    state = rota.State(balances=ledger.balances(projected))
+    horizon = max([last] + [a.period for a in rows])
+    capacity = _capacities_by_period(entries, now, horizon)
     tasks = tasks_of(group, active_only=True)
+    occurring = {p: {t.id: t for t in tasks if occurs(t, r, p)} for p in range(first, horizon + 1)}
+    willing = _willingness(group)
+    future = _sort_future(ahead, swaps, capacity, willing, occurring)
+    for a in future.kept:  # the agreement is about who; the points are the task's, now
+        a.effort = occurring[a.period][a.task_id].effort
+    periods = [_period(p, capacity[p], occurring[p], future) for p in range(first, last + 1)]
+    state = _state_before(group, entries, first, future, tasks)
+    made, changed = _store_plan(group, _with_periods(periods, state, willing, r.seed), future.replanned, swaps)
+    _cancel_requests(group, _unreachable(rows, changed, swaps, capacity, willing))
+    r.stale = False
+    return made
+
+
+def _period(p: int, capacity, occurring: dict[int, CareTask], future: _Future) -> rota.Period:
+    return rota.Period(p, capacity, [rota.Task(t.id, t.effort, t.category, t.people_needed) for t in occurring.values()],
+                       tuple((a.task_id, a.slot, a.user_id) for a in future.kept if a.period == p),
+                       tuple((a.task_id, a.slot, a.user_id) for a in future.settled if a.period == p))
+
+
+def _swaps_of(rows: list[Assignment]) -> dict[int, list[Swap]]:
+    found: dict[int, list[Swap]] = {}
+    ids = [a.id for a in rows]
+    for start in range(0, len(ids), 500):  # in chunks: a year ahead of a big group is thousands of slots
+        for s in db.session.scalars(select(Swap).where(Swap.assignment_id.in_(ids[start:start + 500]))
+                                    .order_by(Swap.id)):
+            found.setdefault(s.assignment_id, []).append(s)
+    return found
+
+
+def _state_before(group: Group, entries, first: int, future: _Future, tasks) -> rota.State:
+    """The balances and last-done periods the plan starts from: the ledger, plus the work given out
+    before `first` (as if it will be done), plus work settled ahead."""
+    planned = db.session.execute(
+        select(Assignment.user_id, Assignment.period, Assignment.effort, Assignment.task_id, Assignment.status)
+        .where(Assignment.group_id == group.id, Assignment.user_id.is_not(None), Assignment.period < first)
+    ).all()
+    projected = entries + [ledger.Entry("done", uid, p, w) for uid, p, w, _t, status in planned if status == "assigned"]
+    state = rota.State(balances=ledger.balances(projected))
     category = {t.id: t.category for t in tasks}
-    for uid, p, _w, tid in db.session.execute(
-        select(Assignment.user_id, Assignment.period, Assignment.effort, Assignment.task_id)
-        .where(Assignment.group_id == group.id, Assignment.user_id.is_not(None), Assignment.status != "skipped")
-    ).all():
+    done_before = [(uid, p, tid) for uid, p, _w, tid, status in planned if status != "skipped"]
+    done_ahead = [(a.user_id, a.period, a.task_id) for a in future.settled if a.user_id and a.status != "skipped"]
+    for uid, p, tid in done_before + done_ahead:
         if tid in category:
             key = (uid, category[tid])
             state.last_done[key] = max(state.last_done.get(key, p), p)
-    willing = {(w.user_id, w.task_id): w.level for w in db.session.scalars(
-        select(Willingness).where(Willingness.group_id == group.id))}
-    periods = [
-        rota.Period(p, _capacities(entries, p),
-                    [rota.Task(t.id, t.effort, t.category, t.people_needed) for t in tasks if occurs(t, r, p)],
-                    tuple(kept.get(p, ())))
-        for p in range(first, now + r.periods_ahead + 1)
-    ]
-    made = [
-        Assignment(group_id=group.id, task_id=pick.task_id, period=pick_period, slot=pick.slot,
-                   user_id=pick.member_id, effort=pick.effort, reason=_reason(pick))
-        for pick_period, pick in _with_periods(periods, state, willing, r.seed)
-    ]
-    db.session.add_all(made)
-    r.stale = False
-    return made
+    return state
+
+
+def _store_plan(group: Group, picks, replanned: list[Assignment], swaps) -> tuple[list[Assignment], list[Assignment]]:
+    """Write the plan: reuse the row already at each (task, period, slot), else add one; rows the plan
+    no longer needs go (or, if a swap refers to them, stay as skipped). Returns the planned rows and
+    the rows whose holder changed."""
+    by_key = {(a.task_id, a.period, a.slot): a for a in replanned}
+    made, changed = [], []
+    for period, pick in picks:
+        a = by_key.pop((pick.task_id, period, pick.slot), None)
+        if a is None:
+            a = Assignment(group_id=group.id, task_id=pick.task_id, period=period, slot=pick.slot)
+            db.session.add(a)
+        elif a.user_id != pick.member_id or a.status != "assigned":
+            changed.append(a)
+            a.updated_at = utcnow()
+        a.user_id, a.status, a.effort, a.reason = pick.member_id, "assigned", pick.effort, _reason(pick)
+        made.append(a)
+    for a in by_key.values():
+        if swaps.get(a.id):
+            if a.status == "assigned":
+                changed.append(a)
+            a.user_id, a.status, a.reason, a.updated_at = None, "skipped", {"dropped": True}, utcnow()
+        else:
+            db.session.delete(a)
+    return made, changed
+
+
+def _unreachable(rows, changed, swaps, capacity, willing) -> list[Swap]:
+    """Open requests that can no longer be taken up: on a slot whose holder changed or that went, or
+    asked of someone who is no longer a member, is away that week, or now says "cannot"."""
+    moved = {a.id for a in changed}
+    found = []
+    for a in rows:
+        for s in swaps.get(a.id, ()):
+            if s.status != "open":
+                continue
+            target = s.to_user_id
+            if a.id in moved or (target is not None and (
+                    capacity.get(a.period, {}).get(target, 0) <= 0
+                    or willing.get((target, a.task_id)) == rota.CANNOT)):
+                found.append(s)
+    return found
+
+
+def _cancel_requests(group: Group, requests: list[Swap]) -> None:
+    """Close pending swap requests the rota no longer allows, telling both people (ROTA.md, "re-plan").
+    No actor: whoever caused the change is told as well, as they may not know a request hung on it."""
+    r = rota_of(group)
+    for s in requests:
+        s.status, s.resolved_at = "cancelled", utcnow()
+        a = s.assignment
+        notify([s.from_user_id, s.to_user_id], "swap_cancelled", None, group, s, title=a.task.name,
+               week=period_start(r, a.period).isoformat() if r else "")
 
 
 def _with_periods(periods, state, willing, seed):
@@ -473,16 +589,38 @@ def mark_skipped(user, a: Assignment) -> None:
     db.session.commit()
 
 
+def _can_hold(group: Group, user_id: int, a: Assignment) -> bool:
+    """Whether this member may be given this slot: still counted in the group that week (not away) and
+    not having said "cannot" for its task — the same rule the plan follows, so what people agree lasts."""
+    if _capacities(ledger_entries(group), a.period).get(user_id, 0) <= 0:
+        return False
+    level = db.session.scalar(select(Willingness.level).where(Willingness.user_id == user_id,
+                                                               Willingness.task_id == a.task_id))
+    return level != rota.CANNOT
+
+
+def _open_requests(a: Assignment) -> list[Swap]:
+    return list(db.session.scalars(select(Swap).where(Swap.assignment_id == a.id, Swap.status == "open")))
+
+
+def may_request_swap(user, a: Assignment) -> bool:
+    """Only the member holding a slot may ask someone to take it, or offer it up."""
+    return a.user_id == user.id and groups.can_write(user, _group_of(a))
+
+
 def request_swap(user, a: Assignment, to_user_id: int | None) -> Swap:
     """Ask a named member to take your slot (swap), or offer it to anyone (to_user_id None)."""
     group = _group_of(a)
-    _require(a.user_id == user.id)
+    _require(may_request_swap(user, a))
     _open(a)
-    if db.session.scalar(select(Swap.id).where(Swap.assignment_id == a.id, Swap.status == "open")):
+    if _open_requests(a):
         raise Refused(_l("There is already an open request for this task."))
     if to_user_id is not None:
         if to_user_id == user.id or groups.membership(db.session.get(User, to_user_id), group) is None:
             raise Refused(_l("Choose another member of the group."), "to_user_id")
+        if not _can_hold(group, to_user_id, a):
+            raise Refused(_l("They are away that week or said they cannot do this task: ask someone else."),
+                          "to_user_id")
     swap = Swap(assignment_id=a.id, from_user_id=user.id, to_user_id=to_user_id,
                 kind="swap" if to_user_id else "offer")
     db.session.add(swap)
@@ -512,6 +650,8 @@ def accept_swap(user, swap: Swap) -> None:
         raise Forbidden()
     if swap.from_user_id == user.id and a.user_id is not None:
         raise Refused(_l("You can't take your own task."))
+    if swap.status == "open" and not _can_hold(group, user.id, a):
+        raise Refused(_l("You are away that week or said you cannot do this task."))
     taken = db.session.execute(
         update(Swap).where(Swap.id == swap.id, Swap.status == "open")
         .values(status="accepted", taken_by_id=user.id, resolved_at=utcnow())
@@ -550,6 +690,11 @@ def override(user, a: Assignment, to_user_id: int, reason: str) -> None:
     person = db.session.get(User, to_user_id)
     if person is None or groups.membership(person, group) is None:
         raise Refused(_l("Choose another member of the group."), "to_user_id")
+    if not _can_hold(group, to_user_id, a):
+        raise Refused(_l("They are away that week or said they cannot do this task: ask someone else."),
+                      "to_user_id")
+    if a.user_id != to_user_id:  # the slot changes hands: a request its holder made no longer stands
+        _cancel_requests(group, _open_requests(a))
     a.user_id, a.updated_at = to_user_id, utcnow()
     a.reason = {**(a.reason or {}), "override": {"by": user.id, "reason": reason}}
     _enter(group, "override", to_user_id, a.period, ref_id=a.id, actor=user, note=reason)
@@ -604,12 +749,17 @@ def confirm_care(user, group: Group, care_id: int) -> None:
 
 def thank(user, group: Group, to_user_id: int, message: str = "", assignment_id: int | None = None,
           care_id: int | None = None) -> Thanks:
-    """Anyone can thank whoever did a piece of care work."""
+    """Any member can thank another current member for care work done here (an assignment or logged
+    care of this group, if named); thanks show on the timeline and the person's page, so nobody
+    outside the group — nor anyone who left it — can be made to receive them."""
     _require(groups.can_write(user, group))
     if to_user_id == user.id:
         raise Refused(_l("Thank someone else — your own work is thanked by others."))
     if len(message) > 500:
         raise Refused(_l("Keep it under 500 characters."), "message")
+    person = db.session.get(User, to_user_id)
+    if groups.membership(person, group) is None:
+        raise Refused(_l("You can only thank a current member of the group."), "to_user_id")
     if assignment_id is not None:
         a = db.session.get(Assignment, assignment_id)
         if a is None or a.group_id != group.id or a.done_by_id != to_user_id:
@@ -618,9 +768,6 @@ def thank(user, group: Group, to_user_id: int, message: str = "", assignment_id:
         care = db.session.get(LoggedCare, care_id)
         if care is None or care.group_id != group.id or care.user_id != to_user_id:
             raise NotFound()
-    person = db.session.get(User, to_user_id)
-    if person is None:
-        raise NotFound()
     thanks = Thanks(group_id=group.id, from_user_id=user.id, to_user_id=to_user_id, assignment_id=assignment_id,
                     logged_care_id=care_id, message=message.strip())
     db.session.add(thanks)

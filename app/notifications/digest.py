@@ -20,6 +20,7 @@ from app.database import utcnow
 from app.decisions.models import Outcome, Participation, Proposal
 from app.extensions import db
 from app.groups.models import Group, Membership
+from app.i18n import zone_info
 from app.labour import services as care
 from app.labour.models import Assignment, Rota
 from app.notifications import mail, preferences
@@ -39,7 +40,7 @@ class Period:
 
 def last_period(rhythm: str, now: datetime, zone: str) -> Period:
     """The most recent whole day (daily) or Monday-to-Sunday week (weekly) in this zone."""
-    tz = ZoneInfo(zone)
+    tz = zone_info(zone)
     today = now.astimezone(tz).date()
     if rhythm == "daily":
         first = today - timedelta(days=1)

@@ -24,6 +24,7 @@ KINDS: dict[str, tuple[str, object]] = {
     "care_reminder": ("email", _l("My care task starts tomorrow")),
     "swap": ("email", _l("Someone asks me to take over their care task")),
     "swap_accepted": ("app", _l("Someone takes over my care task")),
+    "swap_cancelled": ("app", _l("A swap request about a care task is cancelled")),
     "thanks": ("app", _l("Someone thanks me for care work")),
     # Off until the lead's archive tests count only the kinds they are about: they expect an
     # admin's inbox to hold nothing after the test cast joins by invitation.
@@ -82,6 +83,9 @@ def describe(note) -> str:
         return _("%(actor)s asked you to take over “%(title)s”.", actor=actor, title=title)
     if kind == "swap_accepted":
         return _("%(actor)s took over “%(title)s” from you.", actor=actor, title=title)
+    if kind == "swap_cancelled":
+        return _("The request to take over “%(title)s”, the week of %(week)s, is cancelled: the rota changed "
+                 "since it was made.", title=title, week=_week((note.payload or {}).get("week", "")))
     if kind == "thanks":
         if title:
             return _("%(actor)s thanked you: “%(title)s”", actor=actor, title=title)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from app.database import utcnow
 from app.extensions import db, mail
-from app.i18n import LOCALES, is_timezone
+from app.i18n import LOCALES, usable_zone
 from app.notifications import kinds, preferences
 from app.notifications.models import Notification, OutboxMessage
 
@@ -75,10 +75,7 @@ def reader_locale(user, group=None) -> str:
 
 
 def reader_timezone(user, group=None) -> str:
-    for name in (user.timezone, getattr(group, "timezone", None)):
-        if is_timezone(name):
-            return name
-    return current_app.config["CANOE_DEFAULT_TIMEZONE"]
+    return usable_zone(user.timezone, getattr(group, "timezone", None))
 
 
 @contextmanager

@@ -6,7 +6,6 @@ the week, the due date — so running it twice, or twice at once, tells nobody t
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +15,7 @@ from app.database import utcnow
 from app.decisions.models import Action, Outcome, Participation, Proposal
 from app.extensions import db
 from app.groups.models import Group
+from app.i18n import zone_info
 from app.labour import services as care
 from app.labour.models import Assignment, Rota
 from app.notifications.services import notify, role_holders
@@ -36,7 +36,7 @@ class DueReport:
 
 
 def _today(group: Group, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(group.timezone or "Asia/Seoul")).date()
+    return now.astimezone(zone_info(group.timezone)).date()
 
 
 def closing_soon(now: datetime, report: DueReport) -> None:

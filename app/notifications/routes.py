@@ -44,7 +44,8 @@ def link_for(note) -> str:
         return url_for("archive.document", document_id=note.target_id)
     if note.target_type == "thread":
         return url_for("archive.thread", thread_id=note.target_id)
-    if note.kind in ("swap", "swap_accepted", "thanks", "care_assigned", "care_reminder") and note.group is not None:
+    if note.kind in ("swap", "swap_accepted", "swap_cancelled", "thanks", "care_assigned", "care_reminder") \
+            and note.group is not None:
         return url_for("labour.index", slug=note.group.slug, _anchor="thanks" if note.kind == "thanks" else
                        "swaps" if note.kind.startswith("swap") else None)
     if note.kind == "invitation_accepted" and note.group is not None:

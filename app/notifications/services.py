@@ -1,6 +1,6 @@
 """In-app notifications: who is told about what, and how. Never the person who did it, never someone
 outside the group, never someone who left it; each as the member chose (off, in the app, also by email)."""
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
@@ -82,9 +82,18 @@ def comment_added(author, thread, comment, already_told) -> list[Notification]:
     return notify(followers, "comment", author, thread.group, comment, title=thread.title, thread_id=thread.id)
 
 
+def _still_readable(user):
+    """Only notifications about a group the person may still read: someone who left a private
+    group sees none of its words again, not even in what it once told them."""
+    from app.groups.policy import readable_group_ids
+
+    return or_(Notification.group_id.is_(None), Notification.group_id.in_(readable_group_ids(user)))
+
+
 def unread_count(user) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None), _still_readable(user))
     )
 
 
@@ -92,7 +101,7 @@ def inbox(user, page: int = 1, per_page: int = 30) -> list[Notification]:
     return list(
         db.session.scalars(
             select(Notification)
-            .where(Notification.user_id == user.id)
+            .where(Notification.user_id == user.id, _still_readable(user))
             .options(selectinload(Notification.actor), selectinload(Notification.group))
             .order_by(Notification.id.desc())
             .offset((max(page, 1) - 1) * per_page)

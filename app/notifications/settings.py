@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from app.accounts.models import User
+from app.accounts.services import masked_email
 from app.errors import Refused, show_on_form
 from app.extensions import csrf, db, htmx
 from app.groups.models import Group
@@ -134,5 +135,8 @@ def mail_link(token):
             preferences.set_channel(person.id, group_id, kind, "app")
             done = _("Done: no more emails about this. You will still see it in Canoe.")
         db.session.commit()
-    return render_template("notifications/mail_link.html", person=person, group=group, kind=kind,
-                           kind_label=_("Digest") if kind == "digest" else kinds.label(kind), done=done, token=token)
+    # The link works for 30 days from an email that may be forwarded or left open: it shows
+    # only enough of the address for its owner to recognise it (and no-store keeps it out of caches).
+    return render_template("notifications/mail_link.html", address=masked_email(person.email), group=group,
+                           kind=kind, kind_label=_("Digest") if kind == "digest" else kinds.label(kind), done=done,
+                           token=token)

@@ -5,7 +5,7 @@ object shared by every app, and the last app built sets it up.
 """
 import pytest
 
-from tests.accounts.helpers import html_lang, text
+from tests.accounts.helpers import html_lang, registration, text, user_count
 from tests.conftest import PASSWORD
 
 THROTTLED = "Too many login attempts. Please wait a few minutes and try again."
@@ -88,3 +88,56 @@ def test_viewing_the_login_page_is_never_limited(limited):
     for _ in range(4):
         login(limited)
     assert limited.get("/login", environ_base=from_ip(1)).status_code == 200
+
+
+# ---------------------------------------------------------------- registration
+
+SIGN_UPS_THROTTLED = "Too many sign-ups from your network in a short time. Please wait a while and try again."
+
+
+@pytest.fixture
+def sign_ups(app, make_user, make_app):
+    """A client on an app allowing 3 registration attempts per IP (built last: see the top)."""
+    return make_app(RATELIMIT_ENABLED=True, CANOE_REGISTER_LIMIT_PER_IP="3 per hour").test_client()
+
+
+def register(client, n: int, ip=1, **headers):
+    form = registration(email=f"person{n}@example.org", handle=f"person{n}")
+    return client.post("/register", data=form, environ_base=from_ip(ip), headers=headers)
+
+
+def test_registrations_from_one_address_are_throttled(sign_ups, app):
+    for n in range(3):
+        assert register(sign_ups, n).status_code == 302
+        sign_ups.post("/logout", environ_base=from_ip(1))
+    response = register(sign_ups, 3)
+    assert response.status_code == 429
+    assert SIGN_UPS_THROTTLED in text(response)
+    assert 'name="handle"' in text(response)  # the form again, not a bare error page
+    assert user_count(app) == 3
+    assert register(sign_ups, 4, ip=2).status_code == 302  # another address is not held up
+
+
+def test_failed_registrations_count_too(sign_ups, make_user):
+    make_user("minji")
+    for _ in range(3):  # probing whether an address has an account
+        response = sign_ups.post("/register", data=registration(), environ_base=from_ip(1))
+        assert response.status_code == 422
+    assert sign_ups.post("/register", data=registration(), environ_base=from_ip(1)).status_code == 429
+
+
+def test_the_registration_page_itself_is_never_limited(sign_ups):
+    for n in range(4):
+        register(sign_ups, n)
+        sign_ups.post("/logout", environ_base=from_ip(1))
+    assert sign_ups.get("/register", environ_base=from_ip(1)).status_code == 200
+
+
+def test_the_throttled_registration_page_speaks_korean(sign_ups):
+    for n in range(3):
+        register(sign_ups, n)
+        sign_ups.post("/logout", environ_base=from_ip(1))
+    response = register(sign_ups, 3, **{"Accept-Language": "ko"})
+    assert response.status_code == 429
+    assert html_lang(response) == "ko"
+    assert "가입 시도가 너무 많았습니다" in text(response)

@@ -1,4 +1,4 @@
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from hypothesis import given
@@ -14,29 +14,40 @@ HOME = "/home"
 # ---------------------------------------------------------------- safe_next
 
 
-@pytest.mark.parametrize("target", OPEN_REDIRECTS + ["", None, "   ", "/\x00", "/groups\nx"])
+# Each of these is, or becomes once a browser or proxy reads it, an address on another host.
+ENCODED_AND_SPACED = [
+    "/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\t\\evil.example", "\t/\t/evil.example",
+    "/%09/evil.example", "/%0A/evil.example", "/%0d/evil.example", "/%2F/evil.example", "/%2f%2fevil.example",
+    "/%5Cevil.example", "/%5c/evil.example", "/%252F/evil.example", "/%25252F/evil.example", "/%2F%2Fevil.com",
+    "%2F%2Fevil.example", "%5C%5Cevil.example", "/\\evil.example", "\\\\evil.example", "\\/evil.example",
+    "///evil.example", "////evil.example", "//evil.example/groups", "https:evil.example", "https://evil.example/",
+    "HTTPS://evil.example", "ftp://evil.example", "javascript:alert(1)", " javascript:alert(1)",
+    "java\tscript:alert(1)", "/\x7f/evil.example", "/groups\x00", "\x00/groups", " /groups",
+]
+
+
+@pytest.mark.parametrize("target", OPEN_REDIRECTS + ENCODED_AND_SPACED + ["", None, "   ", "/\x00", "/groups\nx", 5, b"/groups"])
 def test_safe_next_refuses_anything_but_a_local_path(target):
     assert safe_next(target, HOME) == HOME
 
 
-# Percent-escapes after the first "/" stay in the path: the browser stays on this site.
-@pytest.mark.parametrize("target", ["/", "/groups", "/groups/coop?tab=2#top", "/u/민지", "/%2F%2Fevil.com", "/%09/evil.com", "/a//b"])
+# Percent-escapes that stay harmless once decoded stay as they are: the browser stays on this site.
+@pytest.mark.parametrize("target", ["/", "/groups", "/groups/coop?tab=2#top", "/u/민지", "/u/%EB%AF%BC%EC%A7%80",
+                                    "/search?q=%2F%2Fevil.example", "/search?q=a%5Cb", "/t/5#comment-3", "/a//b"])
 def test_safe_next_keeps_a_local_path(target):
     assert safe_next(target, HOME) == target
 
 
 def _is_local_path(url: str) -> bool:
-    parts = urlsplit(url)
-    return (
-        url.startswith("/")
-        and url[1:2] not in ("/", "\\")
-        and not parts.scheme
-        and not parts.netloc
-    )
+    """What a browser would make of it: tab and newline dropped, escapes decoded, `\\` read as `/`."""
+    seen = unquote(unquote(url)).replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/")
+    parts = urlsplit(seen)
+    return url.startswith("/") and not seen.startswith("//") and not parts.scheme and not parts.netloc
 
 
 TRICKY = st.lists(
-    st.sampled_from(["/", "\\", "//", ":", "http", "https:", "javascript:", "evil.com", "@", "%2F", " ", "\t", "\n", "\x00", ".", "?", "#", "민지"]),
+    st.sampled_from(["/", "\\", "//", ":", "http", "https:", "javascript:", "evil.com", "@", "%2F", "%5C", "%09", "%25",
+                     " ", "\t", "\n", "\x00", ".", "?", "#", "민지"]),
     max_size=8,
 ).map("".join)
 

@@ -71,6 +71,18 @@ def test_any_member_edits_a_document_and_every_version_is_kept(private):
     assert "<del>two</del>" in history and "<ins>2</ins>" in history
 
 
+def test_an_edit_posted_without_the_tags_field_keeps_the_documents_tags(private):
+    document = private.document(author="member", body="Line one", tags=["policy", "money"])
+    response = private.client("facilitator").post(f"/d/{document}/edit", data={
+        "title": "Handbook", "folder": "", "body": "Line one, revised",
+    })
+    assert response.status_code == 302
+    with private.ctx():
+        saved = db.session.get(Document, document)
+        assert (saved.body_md, [t.name for t in saved.tags]) == ("Line one, revised", ["money", "policy"])
+    assert 'value="money policy"' in private.client("member").get(f"/d/{document}/edit").text
+
+
 def test_moving_a_document_to_another_folder_is_an_edit(private):
     document = private.document(title="Privacy", folder="Drafts")
     private.edit_document(document, "# Welcome\n\nHow we work.", folder="Policies")

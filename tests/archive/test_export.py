@@ -5,6 +5,7 @@ flat however big the group is. Emails, password hashes and invitation tokens nev
 """
 import io
 import json
+import re
 import secrets
 import tracemalloc
 import zipfile
@@ -15,17 +16,20 @@ import pytest
 from sqlalchemy import func, insert, select
 from werkzeug.datastructures import FileStorage
 
+from app.accounts.models import LoginSession
 from app.archive import export, services
 from app.archive.models import Attachment, Comment, Document, Event, Thread
 from app.extensions import db
 from app.groups import services as groups
 from app.groups.models import Invitation
 from tests.archive.archive_helpers import private, public  # noqa: F401 (fixtures)
+from tests.conftest import PASSWORD
 
 
 def download(scene, who="admin"):
-    """(response, chunks) of the export, read chunk by chunk as a browser would."""
-    response = scene.client(who).get(f"/g/{scene.slug}/export")
+    """(response, chunks) of the export, posted from the settings page's button and read chunk by
+    chunk as a browser would."""
+    response = scene.client(who).post(f"/g/{scene.slug}/export")
     chunks = [chunk for chunk in response.response if chunk] if response.status_code == 200 else []
     response.close()
     return response, chunks
@@ -91,9 +95,51 @@ def test_outsiders_of_a_public_group_may_read_but_not_export(public):
     assert response.status_code == 403
 
 
-def test_the_settings_page_links_to_the_export_for_admins(private):
+def test_the_settings_page_has_a_button_that_posts_the_export_for_admins(private):
     page = private.client("admin").get(f"/g/{private.slug}/settings").text
-    assert f'href="/g/{private.slug}/export"' in page
+    form = re.search(rf'<form method="post" action="/g/{private.slug}/export">(.*?)</form>', page, re.S)
+    assert form and 'name="csrf_token"' in form.group(1) and '<button type="submit">' in form.group(1)
+    assert f'href="/g/{private.slug}/export"' not in page
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Every export that starts building, by group slug."""
+    started = []
+    real = export.stream
+
+    def watched(group):
+        started.append(group.slug)
+        return real(group)
+
+    monkeypatch.setattr(export, "stream", watched)
+    return started
+
+
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}, {"Accept": "image/avif,image/webp,*/*"}])
+def test_a_get_of_the_export_address_builds_nothing(private, builds, headers):
+    """An `<img src="/g/<slug>/export">` in a post makes each admin's browser GET it: that must be inert."""
+    response = private.client("admin").get(f"/g/{private.slug}/export", headers=headers)
+    assert response.status_code == 405
+    assert response.mimetype != "application/zip"
+    assert builds == []
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def test_an_export_post_without_the_pages_csrf_token_builds_nothing(private, make_app, builds):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    login = {"email": private.cast.admin.email, "password": PASSWORD, "csrf_token": _token(client.get("/login").text)}
+    assert client.post("/login", data=login).status_code == 302
+    refused = client.post(f"/g/{private.slug}/export")
+    assert refused.status_code == 400 and builds == []
+    token = _token(client.get(f"/g/{private.slug}/settings").text)
+    response = client.post(f"/g/{private.slug}/export", data={"csrf_token": token})
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    response.close()
+    assert builds == [private.slug]
 
 
 # ---------------------------------------------------------------- the zip
@@ -158,13 +204,14 @@ def test_no_emails_password_hashes_or_tokens_leave(filled, app):
     archive = unzip(download(scene)[1])
     with scene.ctx():
         secrets_ = [u.password_hash for u in (scene.user(r) for r in ("admin", "facilitator", "member", "outsider"))]
-        secrets_ += [u.session_token for u in (scene.user(r) for r in ("admin", "facilitator", "member"))]
+        secrets_ += list(db.session.scalars(select(LoginSession.key_hash)))
         secrets_ += list(db.session.scalars(select(Invitation.token_hash)))
+    assert len(secrets_) > 4  # the admin's sign-in is among them
     for name in archive.namelist():
         text = archive.read(name).decode("utf-8", "replace")
         assert "@example.org" not in text, name
         assert not any(secret in text for secret in secrets_), name
-        for key in ("email", "password_hash", "session_token", "token_hash"):
+        for key in ("email", "password_hash", "key_hash", "token_hash"):
             assert f'"{key}"' not in text, (name, key)
     assert set(data(archive, "people")[0]) == {"id", "display_name", "handle", "created_at"}
 
@@ -293,7 +340,7 @@ def _add_threads(scene, threads, replies=50, size=2000):
 
 def _measured_export(scene, path) -> tuple[int, int, int]:
     """(chunks, bytes, peak traced memory) of one export, read through the test client."""
-    response = scene.client("admin").get(f"/g/{scene.slug}/export")
+    response = scene.client("admin").post(f"/g/{scene.slug}/export")
     assert response.is_streamed
     chunks, total = 0, 0
     with path.open("wb") as out:

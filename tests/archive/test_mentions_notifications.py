@@ -84,7 +84,7 @@ def test_mentioning_yourself_does_nothing(private):
 
 
 def test_mentions_in_code_and_in_email_addresses_are_not_mentions(private):
-    private.thread(author="member", body="`@coopfac` and coop@coopfac.example and ```\n@coopadmin\n```")
+    private.thread(author="member", body="`@coopfac` and coop@coopfac.example and\n\n```\n@coopadmin\n```")
     assert private.count(Notification) == 0
 
 

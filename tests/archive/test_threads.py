@@ -116,6 +116,17 @@ def test_saving_an_edit_without_changes_adds_no_revision(private):
     assert private.get(Thread, thread, "edited_at") is None
 
 
+def test_an_edit_posted_without_the_tags_field_keeps_the_threads_tags(private):
+    thread = private.thread(body="First words", tags=["kitchen", "rota"])
+    response = private.client("member").post(f"/t/{thread}/edit", data={"title": "Kitchen rota", "body": "New words"})
+    assert response.status_code == 302
+    with private.ctx():
+        saved = db.session.get(Thread, thread)
+        assert (saved.body_md, [t.name for t in saved.tags]) == ("New words", ["kitchen", "rota"])
+    # The form shows the tags as text to edit.
+    assert 'value="kitchen rota"' in private.client("member").get(f"/t/{thread}/edit").text
+
+
 def test_only_the_author_edits_a_thread(private):
     thread = private.thread()
     for role in ("facilitator", "admin"):

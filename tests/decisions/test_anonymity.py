@@ -1,5 +1,7 @@
 """Anonymous proposals never tell who voted what: not in any page, fragment, export or event,
-not to anyone — admins included. Who took part may be shown; what they chose, never with their name.
+not to anyone — admins included. Who took part may be shown (after close); what they chose, never
+with their name. While open, nothing that moves with each vote is shown: no tally, no reasons, no
+list of who took part. (What is stored after close: test_sealed_ballots.py.)
 """
 import html
 import re
@@ -86,12 +88,13 @@ def test_no_vote_of_an_anonymous_proposal_stores_who_gave_it(scene):
     rows = scene.board.votes(scene.pid, current_only=False)
     assert len(rows) == 6
     assert all(user_id is None for user_id, *_ in rows)
-    # Who took part is kept (it may be shown); what they chose is not tied to them.
+    # Who took part is kept (it may be shown after close); what they chose is not tied to them.
     assert scene.board.count(Participation, Participation.proposal_id == scene.pid) == 5
 
 
-def test_settling_an_anonymous_objection_records_an_event_with_no_actor(scene):
-    assert scene.board.events("proposal.objection") == [("proposal.objection_resolved", None)]
+def test_settling_an_anonymous_objection_records_no_event(scene):
+    """Even a nameless event would tell, while open, that someone objected — and when they settled."""
+    assert scene.board.events("proposal.objection") == []
 
 
 @pytest.mark.parametrize("who", VIEWERS)
@@ -101,12 +104,48 @@ def test_no_page_shows_a_voters_name_with_their_choice_while_open(scene, who):
     proposal = html.unescape(scene.pages(who)[f"/p/{scene.pid}"])
     votes = section(proposal, "votes")
     assert "Who answered what" not in votes
-    objections = re.search(r'<ul class="plain rows objections">(.*?)</ul>', votes, re.S).group(1)
-    assert REASON in objections and "Nobody can ride it safely." in objections
-    assert not any(name in objections for name in scene.names)
-    # Participation may be shown: all five who took part are named.
+    assert not any(name in text(votes) for name in set(scene.names) - {"Townadmin", "Townmember"})
+
+
+@pytest.mark.parametrize("who", ["outsider", "member", "admin", "quillon"])
+def test_anonymous_results_and_who_took_part_are_hidden_until_close(scene, who):
+    """Counts, reasons and the took-part list move with each vote: reloading between two votes would
+    tell what the second voter chose. They appear only once the proposal has closed."""
+    votes = html.unescape(section(html.unescape(scene.pages(who)[f"/p/{scene.pid}"]), "votes"))
+    assert 'class="plain tally"' not in votes
+    assert REASON not in votes and "Nobody can ride it safely." not in votes and "Where will it live?" not in votes
+    assert "Objections" not in votes and "Took part:" not in votes and "Not voted yet:" not in votes
+    assert "of 6 members" not in text(votes) and "5 of" not in text(votes)
+    assert "shown only after the proposal closes" in text(votes)
+    assert "that link is erased" in text(votes)
+
+    scene.finish()
+    votes = html.unescape(section(html.unescape(scene.pages(who)[f"/p/{scene.pid}"]), "votes"))
+    assert 'class="plain tally"' in votes
+    assert REASON in votes and "Nobody can ride it safely." in votes and "Where will it live?" in votes
     took_part = re.search(r"Took part:(.*?)\.", text(votes)).group(1)
     assert all(name in took_part for name in scene.names)
+    assert "The ballots are sealed" in text(votes)
+
+
+def test_hiding_results_can_not_be_turned_off_for_an_anonymous_proposal(app, make_cast):
+    """Anonymous means results after close, whatever the hide-results option says."""
+    board = Board(app, make_cast("coop", "private"))
+    pid = board.propose("facilitator", anonymous=True, hide_results=False)
+    board.vote(pid, "member", "object", REASON)
+    for who in ("member", "admin", "facilitator"):
+        votes = section(board.client(who).get(f"/p/{pid}").get_data(as_text=True), "votes")
+        assert 'class="plain tally"' not in votes and REASON not in html.unescape(votes)
+        assert "Took part:" not in votes and "1 of" not in text(votes)
+
+
+@pytest.mark.parametrize("who", ["quillon", "admin"])
+def test_the_htmx_fragment_of_an_anonymous_proposal_shows_no_tally_while_open(scene, who):
+    fragment = html.unescape(scene.board.client(who).post(
+        f"/p/{scene.pid}/vote", data={"choice": "concern", "reason": "A fresh thought."}, headers=HX).get_data(as_text=True))
+    assert 'class="plain tally"' not in fragment and "Took part:" not in fragment
+    assert REASON not in fragment and "Where will it live?" not in fragment
+    assert "You answered:" in fragment  # a voter sees their own ballot, and only theirs
 
 
 @pytest.mark.parametrize("who", VIEWERS)

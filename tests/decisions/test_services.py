@@ -306,7 +306,7 @@ def test_a_multiple_choice_poll_counts_each_option_once_per_voter(board):
 def _insert_current_vote(board, pid, who, choice="concern"):
     """A vote that another window (another request) has just written for this person."""
     with board.ctx():
-        db.session.add(Vote(proposal_id=pid, voter_key=services.voter_key(pid, board.uid(who)),
+        db.session.add(Vote(proposal_id=pid, voter_key=services.voter_key(board.proposal(pid), board.uid(who)),
                             user_id=board.uid(who), choice=choice, reason_md="From the other window."))
         db.session.add(Participation(proposal_id=pid, user_id=board.uid(who)))
         db.session.commit()
@@ -316,7 +316,7 @@ def test_the_database_holds_at_most_one_current_vote_per_member(board):
     pid = board.propose("facilitator")
     board.vote(pid, "member", "consent")
     with board.ctx():
-        db.session.add(Vote(proposal_id=pid, voter_key=services.voter_key(pid, board.uid("member")),
+        db.session.add(Vote(proposal_id=pid, voter_key=services.voter_key(board.proposal(pid), board.uid("member")),
                             user_id=board.uid("member"), choice="concern"))
         with pytest.raises(IntegrityError):
             db.session.commit()

@@ -229,3 +229,53 @@ def test_generation_of_a_year_is_exact_and_deterministic():
     first, second = rota.generate(periods, a, {}, "x"), rota.generate(list(reversed(periods)), b, {}, "x")
     assert [(p.task_id, p.member_id) for p in first] == [(p.task_id, p.member_id) for p in second]
     assert sum(a.balances.values()) == 0
+
+
+# ---------------------------------------------------------------- slots already agreed or settled
+
+
+@st.composite
+def periods_with_agreements(draw):
+    """Periods where some slots were agreed by hand (kept) or settled another way (done, missed, open
+    to anyone) — at any slot number, even past what the task now needs, and by anyone."""
+    members, tasks, willingness, periods = draw(groups())
+    slot = st.integers(0, 3)
+    marked = []
+    for period in periods:
+        pairs = st.tuples(st.sampled_from(tasks), slot, st.sampled_from(members))
+        kept = draw(st.lists(pairs, max_size=3, unique_by=lambda x: (x[0].id, x[1])))
+        settled = [(t.id, n, m if keep else None)
+                   for t, n, m, keep in draw(st.lists(st.tuples(st.sampled_from(tasks), slot,
+                                                                st.sampled_from(members), st.booleans()),
+                                                      max_size=2, unique_by=lambda x: (x[0].id, x[1])))
+                   if (t.id, n) not in {(k.id, kn) for k, kn, _ in kept}]
+        marked.append(rota.Period(period.index, period.capacities, period.tasks,
+                                  tuple((t.id, n, m) for t, n, m in kept), tuple(settled)))
+    return willingness, marked
+
+
+@given(periods_with_agreements())
+def test_agreed_and_settled_slots_are_never_handed_out_again_and_never_break_the_rules(g):
+    willingness, periods = g
+    state = rota.State()
+    for period in periods:
+        picks = rota.assign_period(period, state, willingness, "s")  # never fails, whatever was agreed
+        assert sum(state.balances.values(), Fraction(0)) == 0
+        available = {m for m, c in period.capacities.items() if c > 0}
+        # A kept slot whose holder is away is planned again; every other agreed or settled slot is not.
+        taken = {(t, n) for t, n, m in period.kept if m in available} | {(t, n) for t, n, _ in period.settled}
+        held = {(m, t) for t, _, m in period.kept if m in available} | {(m, t) for t, _, m in period.settled if m}
+        for pick in picks:
+            assert (pick.task_id, pick.slot) not in taken
+            assert pick.member_id in available
+            assert willingness.get((pick.member_id, pick.task_id)) != rota.CANNOT
+            assert (pick.member_id, pick.task_id) not in held  # nobody holds two slots of one task
+            held.add((pick.member_id, pick.task_id))
+
+
+def test_a_slot_is_not_handed_out_when_the_only_one_able_already_holds_that_task():
+    # Two were needed when Minji agreed to slot 1; now one is, and only she can do it: nothing more to plan.
+    period = rota.Period(0, {1: Fraction(1), 2: Fraction(1)}, [rota.Task(1, 3, "a", 1)], kept=((1, 1, 1),))
+    state = rota.State()
+    assert rota.assign_period(period, state, {(2, 1): rota.CANNOT}, "s") == []
+    assert state.balances == {1: Fraction(3, 2), 2: Fraction(-3, 2)} and sum(state.balances.values()) == 0
