@@ -15,7 +15,6 @@ from app.notifications import mail
 from tests.accounts.helpers import text
 from tests.accounts.test_security import ENCODED_AND_SPACED
 from tests.accounts.test_login import OPEN_REDIRECTS
-from tests.conftest import ON_POSTGRES
 from tests.decisions.helpers import Board
 
 
@@ -94,7 +93,6 @@ def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="file modes are SQLite's")
 def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_us_alone(tmp_path):
     path = tmp_path / "new.db"
     settings = from_env(TestConfig)
@@ -115,7 +113,6 @@ def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_us_alone(tmp_pa
         os.umask(old_umask)
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="file modes are SQLite's")
 def test_an_existing_world_readable_database_is_made_private_on_connect(tmp_path):
     path = tmp_path / "old.db"
     settings = from_env(TestConfig)
