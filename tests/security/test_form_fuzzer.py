@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import create_app
 from app.config import TestConfig, from_env
+from tests.conftest import ON_POSTGRES
 from tests.security import state
 from tests.security.crawl import Field, crawl, endpoint_of
 from tests.security.visitors import log_in
@@ -183,7 +184,8 @@ def test_the_fingerprint_sees_a_write_and_putting_back_undoes_it(site):
     assert "comments" in {name.split(" ")[0] for name in state.changed(site.baseline, after)}
     site.put_back(after)
     assert state.fingerprint(site.app) == site.baseline
-    assert not site.writes.since_last_look()
+    if not ON_POSTGRES:  # there the signal is server-wide: another test worker's write shows in it too
+        assert not site.writes.since_last_look()
 
 
 def test_the_roles_together_send_every_field_every_bad_value():
