@@ -22,9 +22,9 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from app import create_app
-from app.config import TestConfig, from_env
-from app.extensions import db
+from app.web import create_app
+from app.core.config import TestConfig, from_env
+from app.core.extensions import db
 
 PASSWORD = "correct horse battery"
 RUNS = 30  # measured requests per page

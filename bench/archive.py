@@ -20,7 +20,7 @@ import random
 import sys
 
 from app.archive import services as archive
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Membership
 from bench import bench_app, emit, login, make_users, measure, note

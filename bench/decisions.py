@@ -22,14 +22,14 @@ from datetime import timedelta
 from sqlalchemy import func, insert, select
 
 from app.archive.models import Thread
-from app.database import utcnow
+from app.core.database import utcnow
 from app.decisions import rules
 from app.decisions import services as decisions
 from app.decisions.models import CHOICES, NEEDS_REASON, STOPPING, Action, Outcome, Participation, Proposal, Vote
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Membership
-from app.markdown import render
+from app.core.markdown import render
 from bench import bench_app, emit, login, make_users, measure, note
 
 SIZES = {"small": 10, "large": 1000}

@@ -1,6 +1,6 @@
 """`python -m bench.markdown`: markdown rendering on the worst inputs we know, at the maximum length.
 
-Every text people write goes through app.markdown once, when it is saved, so the slowest
+Every text people write goes through app.core.markdown once, when it is saved, so the slowest
 input of the longest allowed length bounds how long one request can hold a worker. For each
 family of adversarial input (unclosed brackets, emphasis runs, deep nesting, ...) built at
 MAX_LENGTH characters, and for an ordinary long document, prints the CPU time of one
@@ -19,8 +19,8 @@ import random
 import sys
 import time
 
-from app.config import Config
-from app.markdown import render_with_mentions
+from app.core.config import Config
+from app.core.markdown import render_with_mentions
 from bench import emit, note
 
 MAX_LENGTH = Config.CANOE_MAX_TEXT

@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.accounts import services as accounts
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.search import service
 from app.search.entries import Entry

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
-from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
+from app.web import create_app  # noqa: E402
+from app.core.extensions import db  # noqa: E402
 
 CHROMIUM = os.environ.get("CANOE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

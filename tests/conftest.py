@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, settings
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, delete, text
 
-from app import create_app
+from app.web import create_app
 from app.accounts import services as accounts
-from app.config import TestConfig, from_env
-from app.extensions import db
+from app.core.config import TestConfig, from_env
+from app.core.extensions import db
 from app.groups import services as groups
 from app.notifications.models import Notification
 

@@ -3,7 +3,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from app.extensions import db
+from app.core.extensions import db
 
 
 @contextmanager

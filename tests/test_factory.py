@@ -1,5 +1,5 @@
-from app import create_app
-from app.config import TestConfig, from_env
+from app.web import create_app
+from app.core.config import TestConfig, from_env
 
 
 def test_config_defaults_are_not_testing(monkeypatch, tmp_path):

@@ -6,8 +6,8 @@ from flask import g, session
 from flask_login import login_user
 
 from app.accounts.models import User
-from app.extensions import db
-from app.i18n import day, has_batchim, is_timezone, josa, particle, select_locale, timezone_choices, when
+from app.core.extensions import db
+from app.core.i18n import day, has_batchim, is_timezone, josa, particle, select_locale, timezone_choices, when
 
 # Saturday 21 November 2026, 06:00 UTC: 15:00 in Seoul, 06:00 in London, 01:00 in New York.
 MOMENT = datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.markdown import IMAGE_MARK, render, render_with_mentions
+from app.core.markdown import IMAGE_MARK, render, render_with_mentions
 from tests.archive.archive_helpers import inert_problems
 
 ATTACHMENTS = [

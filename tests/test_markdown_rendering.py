@@ -3,7 +3,7 @@ as written, mentions linked only in text, and bounds that keep the sanitiser lin
 
 import pytest
 
-from app.markdown import MAX_NESTING, plain_text, render, render_with_mentions
+from app.core.markdown import MAX_NESTING, plain_text, render, render_with_mentions
 
 
 def everyone(handle: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.markdown import render, render_with_mentions
+from app.core.markdown import render, render_with_mentions
 from bench.markdown import (
     ADVERSARIAL,
     BUDGET_S,

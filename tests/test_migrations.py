@@ -7,9 +7,9 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, update
 from sqlalchemy.exc import IntegrityError
 
-from app import ROOT
-from app.database import utcnow
-from app.extensions import db
+from app import PACKAGE
+from app.core.database import utcnow
+from app.core.extensions import db
 from app.groups import services
 from app.groups.models import Membership
 from tests.conftest import ON_POSTGRES
@@ -26,7 +26,7 @@ def test_migrated_schema_matches_the_models(app):
 
 
 def test_database_is_at_the_newest_migration(app):
-    heads = ScriptDirectory(str(ROOT / "migrations")).get_heads()
+    heads = ScriptDirectory(str(PACKAGE / "migrations")).get_heads()
     assert len(heads) == 1, "two migration branches: merge them"
     with app.app_context(), db.engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_heads() == tuple(heads)

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from flask_babel import format_datetime
 
-from app.i18n import DATETIME_PATTERNS, when
+from app.core.i18n import DATETIME_PATTERNS, when
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])

@@ -2,8 +2,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from app.forms import TextForm
-from app.i18n import TimezoneField
+from app.core.forms import TextForm
+from app.core.i18n import TimezoneField
 
 HANDLE_PATTERN = r"^[A-Za-z0-9가-힣]+\Z"  # \Z, not $: "$" would let "a\n" through
 # Shape only (we never mail-check at sign-up); WTForms' Email() needs email_validator, not installed.

@@ -4,8 +4,8 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.core.database import UTCDateTime, utcnow
+from app.core.extensions import db
 
 
 class User(UserMixin, db.Model):

@@ -4,10 +4,10 @@ from flask_login import current_user, login_required, logout_user
 
 from app.accounts import bp, services
 from app.accounts.forms import LanguageForm, LoginForm, PasswordChangeForm, ProfileForm, RegisterForm, SettingsForm
-from app.errors import Refused, show_on_form
-from app.extensions import limiter
-from app.i18n import select_locale, usable_zone
-from app.security import safe_next, sign_in
+from app.core.errors import Refused, show_on_form
+from app.core.extensions import limiter
+from app.core.i18n import select_locale, usable_zone
+from app.core.security import safe_next, sign_in
 
 
 def _home() -> str:

@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import LoginSession, User
-from app.database import utcnow
-from app.errors import Refused
-from app.extensions import db
-from app.i18n import LOCALES, is_timezone
+from app.core.database import utcnow
+from app.core.errors import Refused
+from app.core.extensions import db
+from app.core.i18n import LOCALES, is_timezone
 
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = None

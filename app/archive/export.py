@@ -42,7 +42,7 @@ from app.archive.models import (
     thread_tags,
 )
 from app.archive.services import SHOWN_DEPTH
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group, Invitation, Membership
 
 FORMAT_VERSION = 1

@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
-from app.errors import Refused
+from app.core.errors import Refused
 
 # Our content type for every extension we accept. SVG and HTML are refused on purpose:
 # a browser runs the scripts inside them.

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.archive.files import EXTENSIONS, human_size
 from app.archive.models import REACTIONS
-from app.forms import TextForm, UploadForm
+from app.core.forms import TextForm, UploadForm
 
 MAX_BODY = 50_000
 

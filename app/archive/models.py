@@ -3,8 +3,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.core.database import UTCDateTime, utcnow
+from app.core.extensions import db
 
 
 class Event(db.Model):

@@ -11,11 +11,11 @@ from app.archive import bp, files, policy, services
 from app.archive import export  # after policy: loading app.groups on the way needs archive.services whole
 from app.archive.diff import diff
 from app.archive.forms import CommentEditForm, CommentForm, DocumentForm, ReactionForm, ThreadForm, TimelineForm
-from app.errors import Refused, show_on_form
-from app.forms import day_start
-from app.extensions import db, htmx
+from app.core.errors import Refused, show_on_form
+from app.core.forms import day_start
+from app.core.extensions import db, htmx
 from app.groups import services as groups
-from app.security import render_error
+from app.core.security import render_error
 
 
 def _group(slug):

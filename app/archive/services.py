@@ -30,11 +30,11 @@ from app.archive.models import (
     document_tags,
     thread_tags,
 )
-from app.database import utcnow
-from app.errors import Refused
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.groups.models import Group, Membership
-from app.markdown import mentioned_handles, render_with_mentions
+from app.core.markdown import mentioned_handles, render_with_mentions
 from app.notifications.services import comment_added, notify
 
 # ---------------------------------------------------------------- the timeline

@@ -17,8 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import TextForm
-from app.i18n import local_to_utc
+from app.core.forms import TextForm
+from app.core.i18n import local_to_utc
 
 # SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples (an error under pytest).
 KIND_CHOICES = [

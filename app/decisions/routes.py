@@ -6,9 +6,9 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from wtforms import SelectChoice
 
-from app import spreadsheet
+from app.core import spreadsheet
 from app.archive import services as archive
-from app.database import utcnow
+from app.core.database import utcnow
 from app.decisions import bp, policy, services
 from app.decisions.forms import (
     CHOICE_LABELS,
@@ -22,12 +22,12 @@ from app.decisions.forms import (
     closing_time,
 )
 from app.decisions.models import CHOICES
-from app.errors import Refused, show_on_form
-from app.extensions import htmx
-from app.forms import MAX_ROW_ID
+from app.core.errors import Refused, show_on_form
+from app.core.extensions import htmx
+from app.core.forms import MAX_ROW_ID
 from app.groups import policy as group_policy
 from app.groups import services as groups
-from app.security import safe_next
+from app.core.security import safe_next
 
 
 def _group(slug):

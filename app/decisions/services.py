@@ -15,7 +15,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from app.archive.models import Revision, Tag, Thread
 from app.archive.services import _check_text, _check_title, _render, record_event, start_thread
-from app.database import utcnow
+from app.core.database import utcnow
 from app.decisions import policy, rules
 from app.decisions.models import (
     CHOICES,
@@ -29,11 +29,11 @@ from app.decisions.models import (
     Proposal,
     Vote,
 )
-from app.errors import Refused
-from app.extensions import db
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.groups import policy as groups_policy
 from app.groups.models import Group, Membership
-from app.markdown import render
+from app.core.markdown import render
 from app.notifications.services import notify
 
 MAX_DAYS = 90

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.accounts import services as accounts
 from app.accounts.models import User
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services
 
 DEMO_PASSWORD = "canoe-demo-2026"

@@ -2,8 +2,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.forms import TextForm
-from app.i18n import TimezoneField
+from app.core.forms import TextForm
+from app.core.i18n import TimezoneField
 
 # SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples (an error under pytest).
 VISIBILITY_CHOICES = [

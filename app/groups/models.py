@@ -3,8 +3,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.core.database import UTCDateTime, utcnow
+from app.core.extensions import db
 
 ROLES = ("member", "facilitator", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}

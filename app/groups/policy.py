@@ -6,7 +6,7 @@ parent's admins, who are admins of every working group in their co-op.
 """
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import ROLE_RANK, Group, Membership
 
 

@@ -6,9 +6,9 @@ from wtforms import SelectChoice
 from app.accounts import services as accounts
 from app.accounts.forms import RegisterForm
 from app.archive.services import timeline
-from app.database import utcnow
+from app.core.database import utcnow
 from app.decisions.services import needs_me
-from app.errors import Refused, show_on_form
+from app.core.errors import Refused, show_on_form
 from app.groups import bp, policy, services
 from app.groups.forms import (
     ROLE_CHOICES,
@@ -20,9 +20,9 @@ from app.groups.forms import (
     InvitationForm,
     RoleForm,
 )
-from app.i18n import select_locale, timezone_choices
+from app.core.i18n import select_locale, timezone_choices
 from app.labour import services as care
-from app.security import sign_in
+from app.core.security import sign_in
 
 
 ROLE_LABELS = {choice.value: choice.label for choice in ROLE_CHOICES}

@@ -12,15 +12,15 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts.models import User
 from app.archive.services import record_event
-from app.database import utcnow
-from app.errors import Refused
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.groups import policy
 from app.groups.models import ROLES, Group, Invitation, Membership
-from app.i18n import LOCALES, is_timezone
+from app.core.i18n import LOCALES, is_timezone
 from app.notifications.services import notify, role_holders
 from app.labour import services as care
-from app.markdown import render
+from app.core.markdown import render
 
 
 # ---------------------------------------------------------------- looking up

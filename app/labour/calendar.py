@@ -20,8 +20,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from app.accounts.models import User
-from app.database import utcnow
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.extensions import db
 from app.groups.models import Group, Membership
 from app.labour import reasons, services
 from app.labour.models import Assignment, CalendarToken, Rota

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.forms import IdField, TextForm
+from app.core.forms import IdField, TextForm
 
 CATEGORY_LABELS = {
     "meetings": _l("Meetings"),

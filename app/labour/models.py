@@ -3,8 +3,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.core.database import UTCDateTime, utcnow
+from app.core.extensions import db
 
 CATEGORIES = ("meetings", "welcome", "wellbeing", "logistics", "tidying", "other")
 RECURRENCES = ("every", "every_2nd", "monthly", "once")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from app.accounts.models import User
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group, Membership
 from app.labour import ledger, reasons, services

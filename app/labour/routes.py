@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from app.errors import Refused, show_on_form
-from app.extensions import htmx
+from app.core.errors import Refused, show_on_form
+from app.core.extensions import htmx
 from app.groups import policy
 from app.groups import services as groups
 from app.labour import bp, calendar, charts, queries, reasons, services

@@ -15,12 +15,12 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts.models import User
 from app.archive.services import record_event
-from app.database import utcnow
-from app.errors import Refused
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.groups import policy as groups
 from app.groups.models import Group, Membership
-from app.i18n import zone_info
+from app.core.i18n import zone_info
 from app.labour import ledger, rota
 from app.labour.models import (
     CATEGORIES,

@@ -16,11 +16,11 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.archive.models import Thread
-from app.database import utcnow
+from app.core.database import utcnow
 from app.decisions.models import Outcome, Participation, Proposal
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group, Membership
-from app.i18n import zone_info
+from app.core.i18n import zone_info
 from app.labour import services as care
 from app.labour.models import Assignment, Rota
 from app.notifications import mail, preferences

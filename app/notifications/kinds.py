@@ -37,7 +37,7 @@ CHANNEL_LABELS = {"off": _l("Off"), "app": _l("In Canoe"), "email": _l("In Canoe
 
 
 def _week(iso: str) -> str:
-    from app.i18n import day
+    from app.core.i18n import day
 
     try:
         return day(date.fromisoformat(iso))

@@ -20,9 +20,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
-from app.database import utcnow
-from app.extensions import db, mail
-from app.i18n import LOCALES, usable_zone
+from app.core.database import utcnow
+from app.core.extensions import db, mail
+from app.core.i18n import LOCALES, usable_zone
 from app.notifications import kinds, preferences
 from app.notifications.models import Notification, OutboxMessage
 

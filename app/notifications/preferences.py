@@ -3,9 +3,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from werkzeug.exceptions import Forbidden, NotFound
 
-from app.database import utcnow
-from app.errors import Refused
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.groups import policy as groups_policy
 from app.notifications.kinds import DEFAULTS, KINDS
 from app.notifications.models import (

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.database import utcnow
+from app.core.database import utcnow
 from app.decisions.models import Action, Outcome, Participation, Proposal
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group
-from app.i18n import zone_info
+from app.core.i18n import zone_info
 from app.labour import services as care
 from app.labour.models import Assignment, Rota
 from app.notifications.services import notify, role_holders

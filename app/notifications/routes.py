@@ -2,9 +2,9 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import DataError
 
-from app.extensions import db
+from app.core.extensions import db
 from app.notifications import bp, kinds, services
-from app.security import render_error
+from app.core.security import render_error
 
 
 # The archive and groups services notify through this package: imported when a page needs them.

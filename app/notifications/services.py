@@ -4,8 +4,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
-from app.database import utcnow
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.extensions import db
 from app.groups.models import Membership
 from app.notifications import preferences
 from app.notifications.kinds import MUTABLE

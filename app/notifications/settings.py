@@ -9,14 +9,14 @@ from jinja2_fragments.flask import render_block
 
 from app.accounts.models import User
 from app.accounts.services import masked_email
-from app.errors import Refused, show_on_form
-from app.extensions import csrf, db, htmx
+from app.core.errors import Refused, show_on_form
+from app.core.extensions import csrf, db, htmx
 from app.groups.models import Group
 from app.notifications import kinds, mail, preferences, settings_bp as bp
 from app.notifications.forms import MailSettingsForm, ThreadStateForm
 from app.notifications.models import CHANNELS
 from app.notifications.routes import _archive, _groups
-from app.security import render_error
+from app.core.security import render_error
 
 
 # ---------------------------------------------------------------- settings

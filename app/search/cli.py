@@ -4,7 +4,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.core.extensions import db
 from app.search import entries, service
 
 search_cli = AppGroup("search", help="Rebuild, check and catch up the search index.")

@@ -18,7 +18,7 @@ from app.archive.models import Comment, Document, Thread
 from app.decisions.models import Proposal
 from app.groups.models import Group
 from app.labour.models import CareTask
-from app.markdown import plain_text
+from app.core.markdown import plain_text
 from app.search.analyzer import normalise
 
 KINDS = ("thread", "comment", "document", "proposal", "care_task")

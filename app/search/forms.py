@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
-from app.forms import TextForm
+from app.core.forms import TextForm
 
 KIND_CHOICES = [
     SelectChoice("", _l("Everything")),

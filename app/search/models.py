@@ -5,8 +5,8 @@ from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.core.database import UTCDateTime, utcnow
+from app.core.extensions import db
 
 
 class SearchEntry(db.Model):

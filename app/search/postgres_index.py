@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import String, and_, cast, delete, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, insert
 
-from app.extensions import db
+from app.core.extensions import db
 from app.search import analyzer
 from app.search.entries import Entry, Key
 from app.search.models import SearchEntry

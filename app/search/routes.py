@@ -9,8 +9,8 @@ from wtforms import SelectChoice
 
 from app.accounts.models import User
 from app.accounts.services import user_by_handle
-from app.extensions import db, htmx
-from app.forms import day_start
+from app.core.extensions import db, htmx
+from app.core.forms import day_start
 from app.groups import services as groups
 from app.groups.models import Group
 from app.search import bp, service

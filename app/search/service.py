@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.database import utcnow
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.extensions import db
 from app.groups.policy import readable_group_ids
 from app.search import analyzer, entries, snippets
 from app.search.models import SearchBacklog

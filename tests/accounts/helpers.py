@@ -5,7 +5,7 @@ import re
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import PASSWORD
 
 

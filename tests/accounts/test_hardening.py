@@ -6,11 +6,11 @@ import stat
 import pytest
 from sqlalchemy import select, text as sql
 
-from app import create_app
+from app.web import create_app
 from app.accounts.services import masked_email
-from app.config import TestConfig, from_env
+from app.core.config import TestConfig, from_env
 from app.decisions.models import Action
-from app.extensions import db
+from app.core.extensions import db
 from app.notifications import mail
 from tests.accounts.helpers import text
 from tests.accounts.test_security import ENCODED_AND_SPACED

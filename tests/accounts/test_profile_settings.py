@@ -1,6 +1,6 @@
 import pytest
 
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from tests.accounts.helpers import html_lang, is_logged_in, stored_user, text
 from tests.conftest import PASSWORD

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.security import safe_next
+from app.core.security import safe_next
 from tests.accounts.helpers import text
 from tests.accounts.test_login import OPEN_REDIRECTS
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.accounts.models import LoginSession
-from app.database import utcnow
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.extensions import db
 from tests.accounts.helpers import csrf_token, is_logged_in, text
 from tests.conftest import PASSWORD
 

@@ -12,9 +12,9 @@ from sqlalchemy import update
 
 from app.accounts.models import User
 from app.archive.models import Comment
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group
-from app.i18n import canonical_zone, is_timezone, select_timezone, timezone_choices, usable_zone, when
+from app.core.i18n import canonical_zone, is_timezone, select_timezone, timezone_choices, usable_zone, when
 from tests.accounts.helpers import stored_user, text
 from tests.archive.archive_helpers import Scene
 from tests.conftest import ON_POSTGRES

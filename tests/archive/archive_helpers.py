@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.archive import services
 from app.archive.models import Comment, Document, Event, Mention, Reaction, ReadState, Revision, Thread
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group
 from app.notifications.models import Notification
 from tests.conftest import ROLES, Auth

@@ -11,7 +11,7 @@ are read by anyone and written by members (403 for others).
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.notifications.models import Notification
 from tests.archive.archive_helpers import HX, ROLES, Scene
 from tests.archive.archive_helpers import private as private  # noqa: F401 (fixture)

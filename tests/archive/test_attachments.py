@@ -19,7 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.archive import files, services
 from app.archive.models import Attachment, Comment, Document, Thread
-from app.extensions import db
+from app.core.extensions import db
 from tests.archive.archive_helpers import HX, counting_queries, private, public  # noqa: F401 (fixtures)
 
 

@@ -2,7 +2,7 @@
 import re
 
 from app.archive.models import Comment, Document, Revision, Thread
-from app.extensions import db
+from app.core.extensions import db
 from tests.archive.archive_helpers import comment_block, private, public  # noqa: F401 (fixtures)
 
 

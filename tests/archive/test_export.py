@@ -19,7 +19,7 @@ from werkzeug.datastructures import FileStorage
 from app.accounts.models import LoginSession
 from app.archive import export, services
 from app.archive.models import Attachment, Comment, Document, Event, Thread
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Invitation
 from tests.archive.archive_helpers import private, public  # noqa: F401 (fixtures)

@@ -1,6 +1,6 @@
 """User text renders inert: markdown → nh3 allow-list, everywhere a person can write.
 
-Each payload goes through app.markdown.render and, through the routes, into a thread title
+Each payload goes through app.core.markdown.render and, through the routes, into a thread title
 and body, a comment, and a document title and body; every page that shows them is checked.
 """
 import re
@@ -9,7 +9,7 @@ import pytest
 from markupsafe import escape
 
 from app.archive.models import Comment, Document, Thread
-from app.markdown import render, render_with_mentions
+from app.core.markdown import render, render_with_mentions
 from tests.archive.archive_helpers import (  # noqa: F401 (fixtures)
     inert_problems,
     page_problems,

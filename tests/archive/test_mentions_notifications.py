@@ -5,7 +5,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 
 from app.archive.models import Comment, Document, Mention, Thread
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.notifications.models import Notification
 from tests.archive.archive_helpers import comment_ids_on, private, public  # noqa: F401 (fixtures)

@@ -7,7 +7,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
-from app.extensions import db
+from app.core.extensions import db
 from tests.archive.archive_helpers import private  # noqa: F401
 from tests.conftest import ON_POSTGRES
 

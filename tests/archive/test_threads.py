@@ -4,7 +4,7 @@ import re
 from sqlalchemy import select
 
 from app.archive.models import Comment, Event, Revision, Tag, Thread
-from app.extensions import db
+from app.core.extensions import db
 from tests.archive.archive_helpers import HX, comment_ids_on, private, public  # noqa: F401 (fixtures)
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from app.accounts.models import User
 from app.archive.models import Event
-from app.extensions import db
+from app.core.extensions import db
 from tests.archive.archive_helpers import private, public  # noqa: F401 (fixtures)
 
 

@@ -1,5 +1,5 @@
 """A private working group's name stays out of its co-op's timeline for members outside it."""
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 
 

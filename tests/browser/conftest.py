@@ -125,7 +125,7 @@ class LiveServer:
     def make_user(self, handle: str, locale: str = "en", name: str | None = None):
         """A registered person (email handle@example.org, the shared test password)."""
         from app.accounts import services as accounts
-        from app.extensions import db
+        from app.core.extensions import db
         from tests.conftest import PASSWORD
 
         with self.app.test_request_context():  # services expect a request (messages)
@@ -136,7 +136,7 @@ class LiveServer:
 
     def make_group(self, creator, name: str, slug: str, description: str = "", visibility: str = "private", members=()):
         """A group made by `creator`; `members` is a list of (user, role) who join by invitation."""
-        from app.extensions import db
+        from app.core.extensions import db
         from app.groups import services as groups
         from tests.conftest import forget_joins
 

@@ -34,7 +34,7 @@ def add_replies(live_server, parent_id: int, people_and_bodies) -> None:
     from app.accounts.models import User
     from app.archive import services
     from app.archive.models import Comment
-    from app.extensions import db
+    from app.core.extensions import db
 
     with live_server.app.app_context():
         parent = db.session.get(Comment, parent_id)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.extensions import db
+from app.core.extensions import db
 from app.labour.models import Assignment, CareTask
 from tests.browser.journey import JS, MARKER, SAME_PAGE, log_in
 

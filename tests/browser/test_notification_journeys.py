@@ -27,7 +27,7 @@ def mention(live_server, title: str, body: str) -> int:
     """Ben starts a thread that mentions Ana, through the services as another member would."""
     from app.accounts.models import User
     from app.archive import services
-    from app.extensions import db
+    from app.core.extensions import db
     from app.groups.models import Group
 
     with live_server.app.test_request_context():
@@ -39,7 +39,7 @@ def mention(live_server, title: str, body: str) -> int:
 
 
 def send_queued(live_server) -> int:
-    from app.extensions import db
+    from app.core.extensions import db
     from app.notifications import mail
 
     with live_server.app.app_context():

@@ -10,7 +10,7 @@ from tests.browser.journey import JS, MARKER, SAME_PAGE, log_in
 def write_thread(live_server, author, slug: str, title: str, body: str) -> int:
     from app.accounts.models import User
     from app.archive import services
-    from app.extensions import db
+    from app.core.extensions import db
     from app.groups.models import Group
 
     with live_server.app.test_request_context():

@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.archive.models import Event, Revision
 from app.decisions import services
 from app.decisions.models import Action, Outcome, Participation, PollOption, Proposal, Vote
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group
 from app.notifications.models import Notification

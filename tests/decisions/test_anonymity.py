@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.archive.models import Event
 from app.decisions.models import Participation, Vote
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import ROLES
 from tests.decisions.helpers import HX, REASON, Board, section, text, tomorrow
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from app.decisions import services
 from app.decisions.models import Proposal
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import ON_POSTGRES
 from tests.decisions.helpers import Board
 

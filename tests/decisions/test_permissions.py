@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.decisions.models import Action, Proposal, Vote
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import ROLES
 from tests.decisions.helpers import LOGIN, REASON, Board, tomorrow
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from app.decisions import rules, services
 from app.decisions.models import CHOICES, NEEDS_REASON, STOPPING, Proposal, Vote
-from app.errors import Refused
-from app.extensions import db
+from app.core.errors import Refused
+from app.core.extensions import db
 from tests.decisions.helpers import Board
 
 OPTION_IDS = [11, 12, 13, 14]

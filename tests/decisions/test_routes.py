@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.decisions.models import Action, Outcome, Proposal
-from app.extensions import db
+from app.core.extensions import db
 from tests.decisions.helpers import HX, REASON, counting_queries, section, text, tomorrow, yesterday
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, inspect, select
 
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import ON_POSTGRES
 from tests.decisions.helpers import Board
 

@@ -10,8 +10,8 @@ from app.archive import services as archive
 from app.archive.models import Event, Revision, Thread
 from app.decisions import services
 from app.decisions.models import Action, Outcome, Participation, Proposal, Vote
-from app.errors import Refused
-from app.extensions import db
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group
 from tests.decisions.helpers import REASON, Board, tomorrow, utc, yesterday

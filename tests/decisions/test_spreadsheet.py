@@ -1,11 +1,11 @@
-"""app.spreadsheet: a CSV cell a spreadsheet would run as a formula is written as text (OWASP)."""
+"""app.core.spreadsheet: a CSV cell a spreadsheet would run as a formula is written as text (OWASP)."""
 import csv
 import io
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import spreadsheet
+from app.core import spreadsheet
 
 STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 

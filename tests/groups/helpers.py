@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from app.archive.models import Event
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services
 from app.groups.models import Group, Membership
 

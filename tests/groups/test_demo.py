@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.archive.models import Event
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import policy
 from app.groups.cli import DEMO_PASSWORD
 from app.groups.models import Group, Membership

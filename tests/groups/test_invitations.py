@@ -8,9 +8,9 @@ from sqlalchemy import func, select, text
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts.models import User
-from app.database import utcnow
-from app.errors import Refused
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.groups import policy, services
 from app.groups.models import Invitation, Membership
 from tests.conftest import PASSWORD

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import event
 
 from app.accounts.models import User
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services
 from tests.groups.helpers import group, invite
 

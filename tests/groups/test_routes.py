@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.archive.models import Event
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import policy, services
 from app.groups.models import Group, Membership
 from tests.groups.helpers import count, group, kinds

@@ -4,8 +4,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.archive.models import Event
-from app.errors import Refused
-from app.extensions import db
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.groups import policy, services
 from app.groups.models import Group, Membership
 from tests.groups.helpers import count, group, invite, kinds, last_event, stints

@@ -2,7 +2,7 @@
 import pytest
 
 from app.accounts.models import User
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import policy, services
 from tests.groups.helpers import count, group, kinds
 

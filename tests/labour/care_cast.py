@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group
 from app.labour import services
 from app.labour.models import Assignment

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.archive.models import Event
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group
 from app.labour import services

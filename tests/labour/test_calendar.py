@@ -8,7 +8,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.labour import services
 from app.labour.models import Assignment, CalendarToken

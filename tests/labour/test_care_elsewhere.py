@@ -3,7 +3,7 @@ import html
 
 from sqlalchemy import event, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.labour import services
 from app.labour.models import Assignment, Thanks
 from tests.labour.care_cast import attached, slots_of, start_rota

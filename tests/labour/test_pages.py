@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from app.accounts.models import User
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group
 from app.labour import services

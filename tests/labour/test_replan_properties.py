@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.errors import Refused
-from app.extensions import db
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group, Membership
 from app.labour import services

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.labour import services
 from app.labour.models import Assignment, LedgerEntry

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.archive import services as archive
 from app.archive.models import Comment, Thread
-from app.extensions import db
+from app.core.extensions import db
 from app.notifications import preferences
 from app.notifications.models import Notification, OutboxMessage
 from tests.decisions.helpers import Board

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.archive.models import Thread
-from app.database import utcnow
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.extensions import db
 from app.notifications import digest, mail
 from app.notifications.models import OutboxMessage
 from tests.notifications.helpers import body

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.labour.models import Assignment, Swap
 from app.notifications.models import Notification
 from tests.labour.care_cast import start_rota

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.database import utcnow
-from app.extensions import db
+from app.core.database import utcnow
+from app.core.extensions import db
 from app.notifications import mail
 from app.notifications.models import MailSettings, NotificationPreference, OutboxMessage
 from tests.notifications.helpers import body

@@ -4,8 +4,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.errors import Refused
-from app.extensions import db
+from app.core.errors import Refused
+from app.core.extensions import db
 from app.notifications.models import MailSettings, NotificationPreference, ThreadSubscription
 from tests.conftest import ROLES
 

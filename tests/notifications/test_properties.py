@@ -2,7 +2,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.extensions import db
+from app.core.extensions import db
 from app.notifications.kinds import KINDS
 from app.notifications.services import notify
 

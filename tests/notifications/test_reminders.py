@@ -4,9 +4,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.database import utcnow
+from app.core.database import utcnow
 from app.decisions.models import Outcome, Proposal
-from app.extensions import db
+from app.core.extensions import db
 from app.labour import services as care
 from app.labour.models import Assignment, Rota
 from app.notifications import reminders

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group
 from app.search import service
 from tests.archive.archive_helpers import Scene

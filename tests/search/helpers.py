@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from app.accounts.models import User
 from app.decisions import services as decisions
 from app.decisions.models import Proposal
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group
 from app.labour import services as labour
 from app.labour.models import Rota

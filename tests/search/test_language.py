@@ -218,7 +218,7 @@ def test_a_draft_proposal_is_never_found(scene, finder, cast):
 def test_a_draft_is_found_once_it_is_opened(scene, finder, cast):
     from app.decisions import services as decisions
     from app.decisions.models import Proposal
-    from app.extensions import db
+    from app.core.extensions import db
 
     pid = propose(scene, title="초안 Quokka", body="Draft words.", draft=True)
     assert finder.total(cast.member, "Quokka") == 0
@@ -247,7 +247,7 @@ def test_a_deleted_comment_is_not_found(scene, finder, cast):
 def test_a_deleted_document_is_not_found(scene, finder, cast):
     from app.archive import services as archive
     from app.archive.models import Document
-    from app.extensions import db
+    from app.core.extensions import db
 
     did = scene.document(title="Narwhal 안내서", body="본문")
     assert finder.keys(cast.member, "Narwhal") == {("document", did)}

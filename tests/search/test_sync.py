@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from app.archive.models import Thread
-from app.extensions import db
+from app.core.extensions import db
 from app.search import service
 from app.search.models import SearchBacklog
 from tests.search import workers

@@ -4,11 +4,11 @@ import os
 
 def write_threads(database_url: str, instance_path: str, backend: str, slug: str, author_id: int, prefix: str, count: int):
     os.environ.pop("PYTEST_XDIST_WORKER", None)
-    from app import create_app
+    from app.web import create_app
     from app.accounts.models import User
     from app.archive import services
-    from app.config import TestConfig, from_env
-    from app.extensions import db
+    from app.core.config import TestConfig, from_env
+    from app.core.extensions import db
     from app.groups.models import Group
 
     settings = from_env(TestConfig)

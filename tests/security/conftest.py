@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from app import create_app
-from app.extensions import db
+from app.web import create_app
+from app.core.extensions import db
 from tests.conftest import ON_POSTGRES, POSTGRES_URL, _empty_postgres, _settings
 from tests.security.world import seed_world
 

@@ -6,7 +6,7 @@ import hashlib
 
 from sqlalchemy import delete, insert, select, text
 
-from app.extensions import db
+from app.core.extensions import db
 
 
 def _tables():

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.archive.models import Attachment, Comment, Document, Thread
 from app.decisions.models import Proposal
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group
 from tests.security.crawl import HX, crawl, endpoint_of
 from tests.security.visitors import log_in

@@ -19,8 +19,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import create_app
-from app.config import TestConfig, from_env
+from app.web import create_app
+from app.core.config import TestConfig, from_env
 from tests.conftest import ON_POSTGRES
 from tests.security import state
 from tests.security.crawl import Field, crawl, endpoint_of

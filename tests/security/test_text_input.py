@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from app.archive.models import Thread
-from app.extensions import db
+from app.core.extensions import db
 from app.groups.models import Group
 from tests.archive.archive_helpers import private  # noqa: F401 (fixture)
 

@@ -20,7 +20,7 @@ from app.archive import services as archive
 from app.archive.models import Attachment, Comment, Thread
 from app.decisions import services as decisions
 from app.decisions.models import Proposal
-from app.extensions import db
+from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group, Membership
 from app.labour import services as labour

@@ -45,7 +45,7 @@ def upgrade():
 
 
 def _canonical_time_zones():
-    from app.i18n import canonical_zone, usable_zone
+    from app.core.i18n import canonical_zone, usable_zone
 
     bind = op.get_bind()
     for table, fallback in (('users', None), ('groups', usable_zone())):

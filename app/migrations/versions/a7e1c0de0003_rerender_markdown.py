@@ -38,7 +38,7 @@ _MENTION_LINK = re.compile(r'<a (?=[^>]*class="mention")[^>]*href="/u/([^"]+)"')
 
 
 def upgrade():
-    from app.markdown import render_with_mentions
+    from app.core.markdown import render_with_mentions
 
     bind = op.get_bind()
     for table, source, target in TEXTS:

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
-from app.extensions import db, htmx, login_manager
+from app.core.extensions import db, htmx, login_manager
 
 CSP = (
     "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "

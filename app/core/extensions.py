@@ -9,7 +9,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from app.database import Base
+from app.core.database import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

@@ -42,7 +42,7 @@ target_db = current_app.extensions['migrate'].db
 
 def render_item(type_, obj, autogen_context):
     """Write Canoe's UTCDateTime as a plain DateTime, so migrations never import the app."""
-    from app.database import UTCDateTime
+    from app.core.database import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
