@@ -1,4 +1,5 @@
-# Shared by scripts/run and scripts/test: a virtualenv with Canoe installed, catalogs compiled.
+# Shared by scripts/run and scripts/test: a virtualenv with Canoe installed. Installing also
+# compiles the message catalogs (setup.py), so a changed .po file is picked up on every run.
 # Usage: source scripts/setup.sh [extra]   (extra: "test" installs the test tools too)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,5 +28,4 @@ if [ "${1:-}" = "test" ]; then
 else
   .venv/bin/python -m pip install -q --disable-pip-version-check -e .
 fi
-.venv/bin/pybabel -q compile -d app/translations
 export FLASK_APP=wsgi

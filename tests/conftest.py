@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, delete, text
 from app.web import create_app
 from app.accounts import services as accounts
 from app.core.config import TestConfig, from_env
-from app.core.extensions import db
+from app.core.extensions import db, limiter
 from app.groups import services as groups
 from app.notifications.models import Notification
 
@@ -33,7 +33,7 @@ SCHEMA = f"canoe_test_{WORKER}"
 POSTGRES_URL = f"{BASE_URL}{'&' if '?' in BASE_URL else '?'}options=-csearch_path%3D{SCHEMA}" if ON_POSTGRES else ""
 
 
-def _settings(tmp_path, database_url: str, **overrides) -> dict:
+def _settings(database_url: str, **overrides) -> dict:
     settings = from_env(TestConfig)
     settings.update(SQLALCHEMY_DATABASE_URI=database_url, **overrides)
     return settings
@@ -48,13 +48,13 @@ def migrated_database(tmp_path_factory):
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
             conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
         engine.dispose()
-        app = create_app(_settings(None, POSTGRES_URL))
+        app = create_app(_settings(POSTGRES_URL))
         with app.app_context():
             upgrade()
             db.engine.dispose()
         return POSTGRES_URL
     template = tmp_path_factory.mktemp("template") / "canoe.db"
-    app = create_app(_settings(None, f"sqlite:///{template}"))
+    app = create_app(_settings(f"sqlite:///{template}"))
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -68,34 +68,70 @@ def _empty_postgres(app) -> None:
             db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             db.session.commit()
         db.session.remove()
-        db.engine.dispose()
+
+
+# One app per test process and settings: building an app (URL map, Jinja environment, compiled
+# templates) costs more than most tests, so each test gets a cached one, reset to how it was built.
+_APPS: dict[tuple, object] = {}
+
+
+def _database_url(base_temp) -> str:
+    return POSTGRES_URL if ON_POSTGRES else f"sqlite:///{base_temp / f'canoe-{WORKER}.db'}"
+
+
+def _cached_app(url: str, overrides: dict):
+    key = (url, *sorted((name, repr(value)) for name, value in overrides.items()))
+    if key not in _APPS:
+        app = create_app(_settings(url, **overrides))
+        app.config_as_built = dict(app.config)
+        _APPS[key] = app
+    return _APPS[key]
+
+
+def _reset(app, tmp_path) -> None:
+    """Undo what the last test did to this app: its settings, its folder, its search state."""
+    app.config.clear()
+    app.config.update(app.config_as_built)
+    app.instance_path = str(tmp_path / "instance")
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.extensions.pop("canoe.search", None)
+    # The rate limiter is one object for every app in the process: it follows the app in use.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+    if getattr(limiter, "_storage", None) is not None:
+        limiter.reset()
+
+
+def _fresh_sqlite(template, url: str) -> None:
+    path = url.removeprefix("sqlite:///")
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    shutil.copy(template, path)
 
 
 @pytest.fixture
-def make_app(migrated_database, tmp_path):
-    """Build an app on this test's database; extra settings override the test config."""
-    made = []
-    if ON_POSTGRES:
-        url = POSTGRES_URL
-    else:
-        path = tmp_path / "canoe.db"
-        shutil.copy(migrated_database, path)
-        url = f"sqlite:///{path}"
+def make_app(migrated_database, tmp_path, tmp_path_factory):
+    """This test's app on an empty, migrated database; extra settings override the test config."""
+    url = _database_url(tmp_path_factory.getbasetemp())
+    if not ON_POSTGRES:
+        _fresh_sqlite(migrated_database, url)
+    used = []
 
     def build(**overrides):
-        app = create_app(_settings(tmp_path, url, **overrides))
-        app.instance_path = str(tmp_path / "instance")
-        os.makedirs(app.instance_path, exist_ok=True)
-        made.append(app)
+        app = _cached_app(url, overrides)
+        if app not in used:
+            _reset(app, tmp_path)
+            used.append(app)
         return app
 
     yield build
-    for app in made:
+    for app in used:
         with app.app_context():
             db.session.remove()
-            db.engine.dispose()
-    if ON_POSTGRES and made:
-        _empty_postgres(made[0])
+            if not ON_POSTGRES:  # the next test copies a new file over this one
+                db.engine.dispose()
+    if ON_POSTGRES and used:
+        _empty_postgres(used[0])
 
 
 @pytest.fixture

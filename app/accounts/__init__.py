@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""People: registering, signing in and out, profiles and personal settings.
 
-bp = Blueprint("accounts", __name__)
-
-from app.accounts import routes  # noqa: E402,F401
+The blueprint lives in `routes`; the app factory (`app.web`) registers it.
+"""

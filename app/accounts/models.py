@@ -28,7 +28,7 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """What flask-login keeps in the session and the remember cookie: the sign-in's key.
 
-        A user object that wasn't signed in through `accounts.routes.sign_in` has no key and
+        A user object that wasn't signed in through `accounts.services.sign_in` has no key and
         gives "", which loads nobody: such a login lasts only for the request.
         """
         return self.login_key or ""

@@ -1,13 +1,17 @@
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from app.accounts import bp, services
+from app.accounts import services
 from app.accounts.forms import LanguageForm, LoginForm, PasswordChangeForm, ProfileForm, RegisterForm, SettingsForm
 from app.core.errors import Refused, show_on_form
 from app.core.extensions import limiter
 from app.core.i18n import select_locale, usable_zone
-from app.core.security import safe_next, sign_in
+from app.accounts.services import sign_in
+from app.core.security import safe_next
+
+
+bp = Blueprint("accounts", __name__)
 
 
 def _home() -> str:
@@ -121,20 +125,6 @@ def profile():
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form), 200 if not form.errors else 422
-
-
-@bp.route("/u/<handle>")
-def person(handle):
-    from app.groups.policy import readable_group_ids
-    from app.groups.services import shared_groups
-    from app.labour.services import thanks_received
-
-    user = services.user_by_handle(handle)
-    if user is None:
-        abort(404)
-    groups = shared_groups(user, current_user)
-    thanks = thanks_received(user, readable_group_ids(current_user))
-    return render_template("accounts/person.html", person=user, groups=groups, thanks=thanks)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

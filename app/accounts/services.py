@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_login import login_user
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -157,6 +158,16 @@ def user_for_session(key) -> User | None:
     if user is not None:
         user.login_key = key
     return user
+
+
+def sign_in(user: User, remember: bool = False) -> None:
+    """Log this browser in with a sign-in of its own, which logging out ends (see user_for_session,
+    flask-login's user loader).
+
+    Always this, never flask-login's login_user alone: without a sign-in row the login
+    lasts only for the current request."""
+    start_session(user)
+    login_user(user, remember=remember)
 
 
 def end_session(key) -> None:

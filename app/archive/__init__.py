@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""The group's memory: threads with nested comments, documents, attachments, reactions, read state, the timeline and the export.
 
-bp = Blueprint("archive", __name__)
-
-from app.archive import routes  # noqa: E402,F401
+The blueprint lives in `routes`; the app factory (`app.web`) registers it.
+"""

@@ -32,17 +32,17 @@ from app.archive.models import (
     Attachment,
     Comment,
     Document,
-    Event,
     Mention,
     Reaction,
-    Revision,
     Tag,
     Thread,
     document_tags,
     thread_tags,
 )
 from app.archive.services import SHOWN_DEPTH
+from app.core.events import Event
 from app.core.extensions import db
+from app.core.revisions import Revision
 from app.groups.models import Group, Invitation, Membership
 
 FORMAT_VERSION = 1

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from app.archive.files import EXTENSIONS, human_size
 from app.archive.models import REACTIONS
 from app.core.forms import TextForm, UploadForm
+from app.core.text import TITLE_MAX
 
 MAX_BODY = 50_000
 
@@ -22,7 +23,7 @@ def _body(label, required=True):
 def _title():
     return StringField(
         _l("Title"),
-        validators=[DataRequired(_l("Give it a title.")), Length(max=200, message=_l("A title is at most 200 characters."))],
+        validators=[DataRequired(_l("Give it a title.")), Length(max=TITLE_MAX, message=_l("A title is at most 200 characters."))],
     )
 
 

@@ -1,34 +1,14 @@
+"""The archive's tables: threads, comments, documents, tags, mentions, reactions, read state, files.
+
+The group's history (`Event`) and saved versions (`Revision`) live in `app.core`: other features write them too.
+"""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import UTCDateTime, utcnow
 from app.core.extensions import db
-
-
-class Event(db.Model):
-    """One fact in a group's history: who did what to which object, when.
-
-    Written by services in the same transaction as the change it records. The timeline,
-    notifications and the search index all read this one stream.
-    """
-
-    __tablename__ = "events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(40))
-    target_type: Mapped[str | None] = mapped_column(String(30))
-    target_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)
-
-    group: Mapped["Group"] = relationship()  # noqa: F821
-    actor: Mapped["User | None"] = relationship()  # noqa: F821
-
-    __table_args__ = (Index("ix_events_group_time", "group_id", "created_at"),)
 
 
 REACTIONS = ("thanks", "agree", "heart", "celebrate", "thinking")
@@ -101,25 +81,6 @@ class Comment(db.Model):
 
     thread: Mapped[Thread] = relationship()
     author: Mapped["User | None"] = relationship()  # noqa: F821
-
-
-class Revision(db.Model):
-    """One saved version of a thread, comment or document: who wrote what, when."""
-
-    __tablename__ = "revisions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    target_type: Mapped[str] = mapped_column(String(20))
-    target_id: Mapped[int] = mapped_column(Integer)
-    number: Mapped[int] = mapped_column(Integer)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    title: Mapped[str | None] = mapped_column(String(200))
-    body_md: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    author: Mapped["User | None"] = relationship()  # noqa: F821
-
-    __table_args__ = (UniqueConstraint("target_type", "target_id", "number", name="uq_revisions_version"),)
 
 
 class Mention(db.Model):

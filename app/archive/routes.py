@@ -1,5 +1,5 @@
 from flask import (
-    Response, abort, flash, g, redirect, render_template, request, send_file, stream_with_context, url_for,
+    Blueprint, Response, abort, flash, g, redirect, render_template, request, send_file, stream_with_context, url_for,
 )
 from flask_babel import format_decimal, gettext as _
 from flask_login import current_user, login_required
@@ -7,15 +7,22 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy.exc import DataError
 from wtforms import SelectChoice
 
-from app.archive import bp, files, policy, services
-from app.archive import export  # after policy: loading app.groups on the way needs archive.services whole
-from app.archive.diff import diff
+from app.archive import export, files, policy, services
 from app.archive.forms import CommentEditForm, CommentForm, DocumentForm, ReactionForm, ThreadForm, TimelineForm
 from app.core.errors import Refused, show_on_form
 from app.core.forms import day_start
+from app.core.revisions import show_history
+from app.core.slots import Slot
 from app.core.extensions import db, htmx
+from app.groups import queries as group_queries
 from app.groups import services as groups
 from app.core.security import render_error
+
+
+bp = Blueprint("archive", __name__)
+
+# The proposals made in a thread, shown at its top. Decisions owns proposals; app.web fills this.
+proposals_in_thread = Slot("archive.proposals_in_thread", default=lambda thread: [])
 
 
 def _group(slug):
@@ -67,7 +74,7 @@ def threads(slug):
     rows, more = services.thread_list(current_user, group, tag=tag, author_id=author, page=page)
     return render_template(
         "archive/threads.html", group=group, rows=rows, more=more, page=page, tag=tag, author=author,
-        tags=services.group_tags(group), people=groups.current_members(group),
+        tags=services.group_tags(group), people=group_queries.current_members(group),
         can_post=policy.can_post(current_user, group), can_admin=groups.policy.can_admin(current_user, group),
     )
 
@@ -111,8 +118,6 @@ def _thread_context(thread, form=None):
                                  first_unread)
     reactions = services.reactions_for("comment", [c.id for c in comments], current_user)
     reactions.update({-1: services.reactions_for("thread", [thread.id], current_user).get(thread.id, {})})
-    from app.decisions.services import proposals_in_thread
-
     member = policy.can_post(current_user, thread.group)
     return dict(
         thread=thread,
@@ -331,24 +336,6 @@ def react(target_type, target_id):
 # ---------------------------------------------------------------- history
 
 
-def show_history(target, group, back_url, title):
-    """The version list and a diff between two versions, for anything with revisions."""
-    versions = services.revisions(target)
-    numbers = [r.number for r in versions]
-    if not versions:
-        abort(404)
-    b = request.args.get("b", type=int) or numbers[-1]
-    a = request.args.get("a", type=int) or (b - 1 if b > 1 else b)
-    by_number = {r.number: r for r in versions}
-    if a not in by_number or b not in by_number:
-        abort(404)
-    g.group = group
-    return render_template(
-        "archive/history.html", versions=versions, a=by_number[a], b=by_number[b], group=group,
-        lines=diff(by_number[a].body_md, by_number[b].body_md), back_url=back_url, title=title,
-    )
-
-
 @bp.route("/t/<int:thread_id>/history")
 def thread_history(thread_id):
     thread = services.thread_for(current_user, thread_id)
@@ -456,7 +443,7 @@ def delete_document(document_id):
 def timeline(slug):
     group = _group(slug)
     form = TimelineForm(request.args)
-    people = groups.current_members(group)
+    people = group_queries.current_members(group)
     form.person.choices = [SelectChoice("", _("Anyone"))] + [SelectChoice(m.user_id, m.user.display_name) for m in people]
     where = services.TimelineFilter()
     if form.validate():

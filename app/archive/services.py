@@ -1,13 +1,12 @@
 """The archive: the group timeline, threads with nested comments, documents, reactions, reading.
 
-Every change checks permission here, writes its Event in the same transaction, and renders
-markdown once, at write time.
+Every change checks permission here, says what happened (`core.events.happened`: the Event
+and whoever listens) in the same transaction, and renders markdown once, at write time.
 """
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -20,11 +19,9 @@ from app.archive.models import (
     Attachment,
     Comment,
     Document,
-    Event,
     Mention,
     Reaction,
     ReadState,
-    Revision,
     Tag,
     Thread,
     document_tags,
@@ -32,26 +29,14 @@ from app.archive.models import (
 )
 from app.core.database import utcnow
 from app.core.errors import Refused
+from app.core.events import Event, happened, type_name
 from app.core.extensions import db
-from app.groups.models import Group, Membership
-from app.core.markdown import mentioned_handles, render_with_mentions
-from app.notifications.services import comment_added, notify
+from app.core.revisions import revise
+from app.core.text import check_text, check_title
+from app.groups.mentions import render_in
+from app.groups.models import Group
 
 # ---------------------------------------------------------------- the timeline
-
-
-def record_event(group, actor, kind: str, target=None, **payload) -> Event:
-    """Add a fact to the group's history. The caller's commit makes it stick with the change."""
-    event = Event(
-        group=group,
-        actor=actor,
-        kind=kind,
-        target_type=type(target).__name__.lower() if target is not None else None,
-        target_id=getattr(target, "id", None),
-        payload=payload,
-    )
-    db.session.add(event)
-    return event
 
 
 EVENT_CATEGORIES = ("group", "member", "invitation", "thread", "comment", "document", "care")
@@ -118,69 +103,17 @@ def _require(allowed: bool) -> None:
         raise Forbidden()
 
 
-def _check_text(text: str | None, field_name: str = "body", required: bool = True) -> str:
-    text = (text or "").strip()
-    if required and not text:
-        raise Refused(_l("Write something first."), field_name)
-    if len(text) > current_app.config["CANOE_MAX_TEXT"]:
-        raise Refused(
-            _l("That is too long: keep it under %(max)s characters.", max=f"{current_app.config['CANOE_MAX_TEXT']:,}"),
-            field_name,
-        )
-    return text
-
-
-def _check_title(title: str | None) -> str:
-    title = (title or "").strip()
-    if not title:
-        raise Refused(_l("Give it a title."), "title")
-    if len(title) > 200:
-        raise Refused(_l("A title is at most 200 characters."), "title")
-    return title
-
-
-def _members_by_handle(group: Group, handles: set[str]) -> dict[str, User]:
-    """The current members of the group among these handles, in one query."""
-    if not handles:
-        return {}
-    rows = db.session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.group_id == group.id, Membership.left_at.is_(None), User.handle.in_(handles))
-    )
-    return {user.handle: user for user in rows}
-
-
-def _render(group: Group, text: str) -> tuple[str, list[User]]:
-    """Stored HTML for this text, and the members it mentions."""
-    members = _members_by_handle(group, mentioned_handles(text))
-    html, found = render_with_mentions(text, lambda h: h if h in members else None)
-    return str(html), [members[h] for h in found]
-
-
 def _mention_once(author, group, target, people: list[User], title: str, thread_id: int) -> None:
-    """Notify people mentioned here for the first time; an edit never notifies anyone twice."""
-    kind = type(target).__name__.lower()
+    """Tell people mentioned here for the first time ("mentioned"); an edit never tells anyone twice."""
+    kind = type_name(target)
     already = set(
         db.session.scalars(select(Mention.user_id).where(Mention.target_type == kind, Mention.target_id == target.id))
     )
     new = [p for p in people if p.id not in already and p.id != author.id]
     for person in new:
         db.session.add(Mention(target_type=kind, target_id=target.id, user_id=person.id))
-    notify([p.id for p in new], "mention", author, group, target, title=title, thread_id=thread_id)
-
-
-def _revise(target, author, body: str, title: str | None = None) -> Revision:
-    kind = type(target).__name__.lower()
-    number = (
-        db.session.scalar(
-            select(func.max(Revision.number)).where(Revision.target_type == kind, Revision.target_id == target.id)
-        )
-        or 0
-    ) + 1
-    revision = Revision(target_type=kind, target_id=target.id, number=number, author_id=author.id, title=title, body_md=body)
-    db.session.add(revision)
-    return revision
+    happened("mentioned", group, author, target, record=False, extra={"people": [p.id for p in new]},
+             title=title, thread_id=thread_id)
 
 
 def _tags(group: Group, names: list[str]) -> list[Tag]:
@@ -199,24 +132,17 @@ def _tags(group: Group, names: list[str]) -> list[Tag]:
     return tags
 
 
+def thread_ids_tagged(tag: str):
+    """A SELECT of the ids of the threads carrying this tag (any group: callers narrow it)."""
+    return select(thread_tags.c.thread_id).join(Tag).where(Tag.name == tag.lower())
+
+
 def parse_tags(text: str | None) -> list[str]:
     return [part for part in (text or "").replace("#", " ").replace(",", " ").split() if part]
 
 
 def group_tags(group: Group) -> list[Tag]:
     return list(db.session.scalars(select(Tag).where(Tag.group_id == group.id).order_by(Tag.name)))
-
-
-def revisions(target) -> list[Revision]:
-    kind = type(target).__name__.lower()
-    return list(
-        db.session.scalars(
-            select(Revision)
-            .where(Revision.target_type == kind, Revision.target_id == target.id)
-            .options(selectinload(Revision.author))
-            .order_by(Revision.number)
-        )
-    )
 
 
 # ---------------------------------------------------------------- threads
@@ -241,15 +167,15 @@ def start_thread(user, group: Group, title: str, body: str, tags: list[str] | No
     `commit=False` lets a caller (a proposal) make the thread part of its own transaction.
     """
     _require(policy.can_post(user, group))
-    title, body = _check_title(title), _check_text(body)
-    html, mentioned = _render(group, body)
+    title, body = check_title(title), check_text(body)
+    html, mentioned = render_in(group, body)
     thread = Thread(group=group, author_id=user.id, title=title, body_md=body, body_html=html,
                     tags=_tags(group, tags or []))
     db.session.add(thread)
     db.session.flush()
-    _revise(thread, user, body, title)
+    revise(thread, user, body, title)
     _mention_once(user, group, thread, mentioned, title, thread.id)
-    record_event(group, user, "thread.started", thread, title=title)
+    happened("thread.started", group, user, thread, title=title)
     mark_read(user, thread)
     if commit:
         db.session.commit()
@@ -259,14 +185,14 @@ def start_thread(user, group: Group, title: str, body: str, tags: list[str] | No
 def edit_thread(user, thread: Thread, title: str, body: str, tags: list[str] | None = None) -> Thread:
     """The author edits; the old words stay as a revision and the thread shows "edited"."""
     _require(policy.can_edit(user, thread))
-    title, body = _check_title(title), _check_text(body)
+    title, body = check_title(title), check_text(body)
     new_tags = _tags(thread.group, tags) if tags is not None else thread.tags
     if title == thread.title and body == thread.body_md and new_tags == thread.tags:
         return thread
-    html, mentioned = _render(thread.group, body)
+    html, mentioned = render_in(thread.group, body)
     thread.title, thread.body_md, thread.body_html, thread.tags = title, body, html, new_tags
     thread.edited_at = utcnow()
-    _revise(thread, user, body, title)
+    revise(thread, user, body, title)
     _mention_once(user, thread.group, thread, mentioned, title, thread.id)
     db.session.commit()
     return thread
@@ -277,7 +203,7 @@ def set_closed(user, thread: Thread, closed: bool) -> None:
     _require(thread.deleted_at is None and policy.can_close(user, thread))
     if thread.closed != closed:
         thread.closed = closed
-        record_event(thread.group, user, "thread.closed" if closed else "thread.reopened", thread, title=thread.title)
+        happened("thread.closed" if closed else "thread.reopened", thread.group, user, thread, title=thread.title)
         db.session.commit()
 
 
@@ -285,7 +211,7 @@ def set_pinned(user, thread: Thread, pinned: bool) -> None:
     _require(thread.deleted_at is None and policy.can_moderate(user, thread.group))
     if thread.pinned != pinned:
         thread.pinned = pinned
-        record_event(thread.group, user, "thread.pinned" if pinned else "thread.unpinned", thread, title=thread.title)
+        happened("thread.pinned" if pinned else "thread.unpinned", thread.group, user, thread, title=thread.title)
         db.session.commit()
 
 
@@ -293,7 +219,7 @@ def delete_thread(user, thread: Thread) -> None:
     """Soft delete by the author or an admin: gone from lists, kept for the record."""
     _require(thread.deleted_at is None and policy.can_delete(user, thread))
     thread.deleted_at = utcnow()
-    record_event(thread.group, user, "thread.deleted", thread, title=thread.title)
+    happened("thread.deleted", thread.group, user, thread, title=thread.title)
     db.session.commit()
 
 
@@ -403,11 +329,6 @@ def comment_for(user, comment_id: int) -> Comment:
     return comment
 
 
-def _still_reads(user_id: int, group: Group) -> bool:
-    person = db.session.get(User, user_id)
-    return person is not None and policy.can_read(person, group)
-
-
 def add_comment(user, thread: Thread, body: str, parent_id: int | None = None) -> Comment:
     """A member replies to the thread or to a comment in it, while the thread is open."""
     _require(policy.can_post(user, thread.group))
@@ -422,23 +343,19 @@ def add_comment(user, thread: Thread, body: str, parent_id: int | None = None) -
             raise Refused(_l("You can only reply to a comment in this thread."))
         if parent.deleted_at is not None:
             raise Refused(_l("That comment was deleted; reply to the thread instead."))
-    body = _check_text(body)
-    html, mentioned = _render(thread.group, body)
+    body = check_text(body)
+    html, mentioned = render_in(thread.group, body)
     comment = Comment(thread=thread, parent_id=parent_id, author_id=user.id, body_md=body, body_html=html)
     db.session.add(comment)
     db.session.flush()
     thread.comment_count += 1
     thread.last_comment_id = comment.id
     thread.last_activity_at = comment.created_at
-    _revise(comment, user, body)
+    revise(comment, user, body)
     _mention_once(user, thread.group, comment, mentioned, thread.title, thread.id)
     replied_to = parent.author_id if parent is not None else thread.author_id
-    # Someone who has left a private group hears nothing more from it.
-    if replied_to and replied_to not in {m.id for m in mentioned} and _still_reads(replied_to, thread.group):
-        notify([replied_to], "reply", user, thread.group, comment, title=thread.title, thread_id=thread.id,
-               members_only=False)
-    comment_added(user, thread, comment, {m.id for m in mentioned} | {replied_to})
-    record_event(thread.group, user, "comment.added", comment, title=thread.title, thread_id=thread.id)
+    happened("comment.added", thread.group, user, comment, title=thread.title, thread_id=thread.id,
+             extra={"replied_to": replied_to, "mentioned": [m.id for m in mentioned]})
     mark_read(user, thread)
     db.session.commit()
     return comment
@@ -446,13 +363,13 @@ def add_comment(user, thread: Thread, body: str, parent_id: int | None = None) -
 
 def edit_comment(user, comment: Comment, body: str) -> Comment:
     _require(policy.can_edit(user, comment))
-    body = _check_text(body)
+    body = check_text(body)
     if body == comment.body_md:
         return comment
     group = comment.thread.group
-    html, mentioned = _render(group, body)
+    html, mentioned = render_in(group, body)
     comment.body_md, comment.body_html, comment.edited_at = body, html, utcnow()
-    _revise(comment, user, body)
+    revise(comment, user, body)
     _mention_once(user, group, comment, mentioned, comment.thread.title, comment.thread_id)
     db.session.commit()
     return comment
@@ -463,8 +380,8 @@ def delete_comment(user, comment: Comment) -> None:
     _require(comment.deleted_at is None and policy.can_delete(user, comment))
     comment.deleted_at = utcnow()
     comment.thread.comment_count -= 1
-    record_event(comment.thread.group, user, "comment.deleted", comment, title=comment.thread.title,
-                 thread_id=comment.thread_id)
+    happened("comment.deleted", comment.thread.group, user, comment, title=comment.thread.title,
+             thread_id=comment.thread_id)
     db.session.commit()
 
 
@@ -623,15 +540,15 @@ def _check_folder(folder: str | None) -> str:
 def write_document(user, group: Group, title: str, body: str, folder: str = "", tags: list[str] | None = None) -> Document:
     """A member starts a living page; every later edit keeps a revision."""
     _require(policy.can_post(user, group))
-    title, body, folder = _check_title(title), _check_text(body), _check_folder(folder)
-    html, mentioned = _render(group, body)
+    title, body, folder = check_title(title), check_text(body), _check_folder(folder)
+    html, mentioned = render_in(group, body)
     document = Document(group=group, folder=folder, title=title, body_md=body, body_html=html,
                         author_id=user.id, updated_by_id=user.id, tags=_tags(group, tags or []))
     db.session.add(document)
     db.session.flush()
-    _revise(document, user, body, title)
+    revise(document, user, body, title)
     _mention_once(user, group, document, mentioned, title, 0)
-    record_event(group, user, "document.created", document, title=title)
+    happened("document.created", group, user, document, title=title)
     db.session.commit()
     return document
 
@@ -639,17 +556,17 @@ def write_document(user, group: Group, title: str, body: str, folder: str = "", 
 def edit_document(user, document: Document, title: str, body: str, folder: str = "",
                   tags: list[str] | None = None) -> Document:
     _require(policy.can_edit(user, document))
-    title, body, folder = _check_title(title), _check_text(body), _check_folder(folder)
+    title, body, folder = check_title(title), check_text(body), _check_folder(folder)
     new_tags = _tags(document.group, tags) if tags is not None else document.tags
     if (title, body, folder) == (document.title, document.body_md, document.folder) and new_tags == document.tags:
         return document
-    html, mentioned = _render(document.group, body)
+    html, mentioned = render_in(document.group, body)
     document.title, document.body_md, document.body_html, document.folder = title, body, html, folder
     document.tags = new_tags
     document.updated_by_id, document.updated_at = user.id, utcnow()
-    number = _revise(document, user, body, title).number
+    number = revise(document, user, body, title).number
     _mention_once(user, document.group, document, mentioned, title, 0)
-    record_event(document.group, user, "document.edited", document, title=title, version=number)
+    happened("document.edited", document.group, user, document, title=title, version=number)
     db.session.commit()
     return document
 
@@ -657,7 +574,7 @@ def edit_document(user, document: Document, title: str, body: str, folder: str =
 def delete_document(user, document: Document) -> None:
     _require(document.deleted_at is None and policy.can_delete(user, document))
     document.deleted_at = utcnow()
-    record_event(document.group, user, "document.deleted", document, title=document.title)
+    happened("document.deleted", document.group, user, document, title=document.title)
     db.session.commit()
 
 

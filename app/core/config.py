@@ -38,6 +38,7 @@ class Config:
     # "whoosh": an index in the instance folder (one app server). "postgres": the index in
     # the shared database, for several app servers.
     CANOE_SEARCH_BACKEND = "whoosh"
+    CANOE_SEARCH_SYNC = True  # index every change as it is committed (off: the index is built when searched)
     CANOE_SEARCH_LOCK_TIMEOUT = 1.0  # seconds to wait for the index before queueing a write
     # Email (Flask-Mail over SMTP). Sent from the outbox by `flask mail send-queued` (cron), never in a request.
     MAIL_SERVER = "localhost"
@@ -62,6 +63,7 @@ class TestConfig(Config):
     CANOE_PASSWORD_METHOD = "pbkdf2:sha256:1000"
     CANOE_BASE_URL = "http://canoe.test"
     MAIL_SUPPRESS_SEND = True  # tests that talk to a real SMTP server switch it off
+    CANOE_SEARCH_SYNC = False  # most tests never search; those that do switch it back on
 
 
 def _coerce(current, raw: str):

@@ -24,3 +24,14 @@ def show_on_form(form, refusal: Refused) -> None:
         field.errors = [*field.errors, message]
     else:
         form.form_errors.append(message)
+
+
+class Missing(LookupError):
+    """Nothing there — or nothing this person may know is there. The web answers 404.
+
+    A private group's thread is missing to an outsider: saying "forbidden" would tell them it exists.
+    """
+
+
+class NotAllowed(PermissionError):
+    """The person may see the thing but not do this to it. The web answers 403."""

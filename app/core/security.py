@@ -2,10 +2,11 @@
 from urllib.parse import unquote, urlsplit
 
 from flask import flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
+from app.core.errors import Missing, NotAllowed
 from app.core.extensions import db, htmx, login_manager
 
 CSP = (
@@ -59,26 +60,6 @@ def _is_local(url: str) -> bool:
         return False
     parts = urlsplit(url)
     return url.startswith("/") and not url.startswith("//") and not parts.scheme and not parts.netloc
-
-
-@login_manager.user_loader
-def load_user(login_key: str):
-    """The person of a sign-in (session or remember cookie), while its row exists: logging out,
-    signing out everywhere or changing the password deletes it, and every copy of the cookie dies."""
-    from app.accounts.services import user_for_session
-
-    return user_for_session(login_key)
-
-
-def sign_in(user, remember: bool = False) -> None:
-    """Log this browser in with a sign-in of its own, which logging out ends (see load_user).
-
-    Always this, never flask-login's login_user alone: without a sign-in row the login
-    lasts only for the current request."""
-    from app.accounts.services import start_session
-
-    start_session(user)
-    login_user(user, remember=remember)
 
 
 @login_manager.unauthorized_handler
@@ -146,6 +127,10 @@ def init_app(app) -> None:
 
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, _http_error)
+
+    # Services raise domain errors; this is the one place they become HTTP answers.
+    app.register_error_handler(Missing, lambda e: render_error(404))
+    app.register_error_handler(NotAllowed, lambda e: render_error(403))
 
     @app.errorhandler(CSRFError)
     def _csrf(e):

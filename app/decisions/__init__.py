@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""Proposals from draft to outcome, votes, and the decision register.
 
-bp = Blueprint("decisions", __name__)
-
-from app.decisions import routes  # noqa: E402,F401
+The blueprint lives in `routes`; the app factory (`app.web`) registers it.
+"""

@@ -5,17 +5,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import UTCDateTime, utcnow
 from app.core.extensions import db
+from app.decisions.rules import CHOICES, KINDS, NEEDS_REASON, STOPPING  # noqa: F401 (the models' vocabulary)
 
-KINDS = ("consent", "consensus", "advice", "poll")
-CHOICES = {
-    "consent": ("consent", "concern", "object"),
-    "consensus": ("agree", "abstain", "disagree", "block"),
-    "advice": ("advice",),
-    "poll": ("option",),
-}
-# Choices that stop a proposal until their voter resolves or withdraws them.
-STOPPING = ("object", "block")
-NEEDS_REASON = ("object", "block", "disagree")
 STATUSES = ("draft", "open", "closed", "withdrawn")
 
 

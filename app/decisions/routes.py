@@ -1,15 +1,14 @@
 import io
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from wtforms import SelectChoice
 
 from app.core import spreadsheet
-from app.archive import services as archive
 from app.core.database import utcnow
-from app.decisions import bp, policy, services
+from app.decisions import policy, services, threads
 from app.decisions.forms import (
     CHOICE_LABELS,
     RESULT_LABELS,
@@ -25,9 +24,14 @@ from app.decisions.models import CHOICES
 from app.core.errors import Refused, show_on_form
 from app.core.extensions import htmx
 from app.core.forms import MAX_ROW_ID
+from app.core.revisions import show_history
 from app.groups import policy as group_policy
+from app.groups import queries as group_queries
 from app.groups import services as groups
 from app.core.security import safe_next
+
+
+bp = Blueprint("decisions", __name__)
 
 
 def _group(slug):
@@ -95,7 +99,7 @@ def _thread(group):
         return None
     if not 1 <= thread_id <= MAX_ROW_ID:
         abort(404)
-    thread = archive.thread_for(current_user, thread_id)
+    thread = threads.readable(current_user, thread_id)
     if thread.group_id != group.id:
         abort(404)
     return thread
@@ -114,7 +118,7 @@ def _page_context(proposal, vote_form=None):
     show_people = services.participation_visible(proposal)
     took_part = services.participants(proposal) if show_people else []
     voter_ids = {p.user_id for p in took_part}
-    members = groups.current_members(proposal.group) if show_people and proposal.status == "open" else []
+    members = group_queries.current_members(proposal.group) if show_people and proposal.status == "open" else []
     if vote_form is None:
         vote_form = VoteForm(formdata=None)
         if mine is not None:
@@ -140,8 +144,6 @@ def show(proposal_id):
 
 @bp.route("/p/<int:proposal_id>/history")
 def history(proposal_id):
-    from app.archive.routes import show_history
-
     proposal = _proposal(proposal_id)
     return show_history(proposal, proposal.group, url_for("decisions.show", proposal_id=proposal.id), proposal.title)
 
@@ -260,7 +262,7 @@ def outcome(proposal_id):
     if not policy.can_facilitate(current_user, proposal):
         abort(403)
     form = OutcomeForm()
-    members = groups.current_members(proposal.group)
+    members = group_queries.current_members(proposal.group)
     allowed = services.result_choices(proposal)
     form.result.choices = [SelectChoice(r, RESULT_LABELS[r]) for r in allowed]
     for entry in form.actions:
@@ -332,12 +334,3 @@ def register_csv(slug):
         "\ufeff" + out.getvalue(), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{group.slug}-decision-register.csv"'},
     )
-
-
-@bp.route("/needs-me")
-@login_required
-def needs_me():
-    from app.labour.services import needs_me_everywhere
-
-    return render_template("decisions/needs_me.html", needs=services.needs_me(current_user),
-                           care=needs_me_everywhere(current_user))

@@ -1,8 +1,19 @@
-"""The decision rules of DESIGN.md §5, as pure functions of the current votes.
+"""The decision rules, as pure functions of the current votes.
 
 Nothing here touches the database: services pass in the numbers, tests pass in anything.
 """
 from dataclasses import dataclass, field
+
+KINDS = ("consent", "consensus", "advice", "poll")
+CHOICES = {
+    "consent": ("consent", "concern", "object"),
+    "consensus": ("agree", "abstain", "disagree", "block"),
+    "advice": ("advice",),
+    "poll": ("option",),
+}
+# Choices that stop a proposal until their voter resolves or withdraws them.
+STOPPING = ("object", "block")
+NEEDS_REASON = ("object", "block", "disagree")
 
 
 @dataclass(frozen=True)
@@ -38,8 +49,6 @@ def quorum_met(took_part: int, eligible: int, quorum_percent: int) -> bool:
 
 def tally(kind: str, ballots: list[Ballot], option_ids: list[int] | None = None) -> dict:
     """Counts per choice (or per poll option), every choice of the kind present, zeros included."""
-    from app.decisions.models import CHOICES
-
     if kind == "poll":
         counts = {oid: 0 for oid in option_ids or []}
         for ballot in ballots:

@@ -1,4 +1,4 @@
-"""Proposals from draft to outcome: every rule of DESIGN.md §5 that changes something."""
+"""Proposals from draft to outcome: every rule that changes something (see docs for the decision rules)."""
 import hashlib
 import hmac
 import json
@@ -13,10 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload, subqueryload
 from werkzeug.exceptions import Forbidden, NotFound
 
-from app.archive.models import Revision, Tag, Thread
-from app.archive.services import _check_text, _check_title, _render, record_event, start_thread
 from app.core.database import utcnow
-from app.decisions import policy, rules
+from app.core.events import happened
+from app.core.revisions import Revision
+from app.core.text import check_text, check_title
+from app.decisions import policy, rules, threads
 from app.decisions.models import (
     CHOICES,
     KINDS,
@@ -31,10 +32,11 @@ from app.decisions.models import (
 )
 from app.core.errors import Refused
 from app.core.extensions import db
-from app.groups import policy as groups_policy
-from app.groups.models import Group, Membership
 from app.core.markdown import render
-from app.notifications.services import notify
+from app.groups import policy as groups_policy
+from app.groups import queries as group_queries
+from app.groups.mentions import render_in
+from app.groups.models import Group
 
 MAX_DAYS = 90
 
@@ -95,11 +97,8 @@ def ballots(votes: list[Vote]) -> list[rules.Ballot]:
 
 
 def eligible_ids(group: Group) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Membership.user_id).where(Membership.group_id == group.id, Membership.left_at.is_(None))
-        )
-    )
+    """Who may vote: the group's current members."""
+    return group_queries.member_ids(group.id)
 
 
 def counted(proposal: Proposal, votes: list[Vote], members: list[int]) -> list[Vote]:
@@ -206,7 +205,7 @@ def _check_options(kind: str, labels) -> list[str]:
     return cleaned
 
 
-def propose(user, group: Group, draft: Draft, thread: Thread | None = None) -> Proposal:
+def propose(user, group: Group, draft: Draft, thread=None) -> Proposal:
     """A member puts a proposal to the group, in a thread (a new one unless given).
 
     Defaults: consent, closing in 3 days. A draft stays private to its author until opened.
@@ -216,16 +215,16 @@ def propose(user, group: Group, draft: Draft, thread: Thread | None = None) -> P
         raise Refused(_l("Choose consent, consensus, advice or poll."), "kind")
     if not 0 <= draft.quorum_percent <= 100:
         raise Refused(_l("Quorum is between 0 and 100 percent."), "quorum_percent")
-    title, body = _check_title(draft.title), _check_text(draft.body)
+    title, body = check_title(draft.title), check_text(draft.body)
     now = utcnow()
     closes_at = _closing_time(draft.days, draft.closes_at, now)
     labels = _check_options(draft.kind, draft.options)
     if thread is not None and (thread.group_id != group.id or thread.deleted_at is not None):
         raise NotFound()
-    html, _mentioned = _render(group, body)
+    html, _mentioned = render_in(group, body)
     # A draft's words stay with its author: its thread starts only when it opens.
     if thread is None and not draft.draft:
-        thread = start_thread(user, group, title, body, commit=False)
+        thread = threads.start(user, group, title, body)
     proposal = Proposal(
         group=group, thread=thread, author_id=user.id, title=title, body_md=body, body_html=html,
         kind=draft.kind, quorum_percent=draft.quorum_percent, anonymous=draft.anonymous,
@@ -246,9 +245,8 @@ def propose(user, group: Group, draft: Draft, thread: Thread | None = None) -> P
 
 
 def _announce(user, proposal: Proposal) -> None:
-    record_event(proposal.group, user, "proposal.opened", proposal, title=proposal.title,
-                 thread_id=proposal.thread_id, process=proposal.kind)
-    notify(eligible_ids(proposal.group), "proposal", user, proposal.group, proposal, title=proposal.title)
+    happened("proposal.opened", proposal.group, user, proposal, title=proposal.title,
+             thread_id=proposal.thread_id, process=proposal.kind)
 
 
 def open_draft(user, proposal: Proposal, days: int | None = None, closes_at: datetime | None = None) -> None:
@@ -258,7 +256,7 @@ def open_draft(user, proposal: Proposal, days: int | None = None, closes_at: dat
     proposal.closes_at = _closing_time(days, closes_at, now) if given else max(proposal.closes_at, now + timedelta(days=1))
     proposal.status, proposal.opened_at = "open", now
     if proposal.thread_id is None:
-        proposal.thread = start_thread(user, proposal.group, proposal.title, proposal.body_md, commit=False)
+        proposal.thread = threads.start(user, proposal.group, proposal.title, proposal.body_md)
         db.session.flush()
     _announce(user, proposal)
     db.session.commit()
@@ -268,18 +266,16 @@ def amend(user, proposal: Proposal, title: str, body: str) -> Proposal:
     """The author changes the proposal (a new version). Votes stay, marked as given on their version;
     everyone who voted is told."""
     _require(policy.can_amend(user, proposal))
-    title, body = _check_title(title), _check_text(body)
+    title, body = check_title(title), check_text(body)
     if (title, body) == (proposal.title, proposal.body_md):
         return proposal
-    html, _mentioned = _render(proposal.group, body)
+    html, _mentioned = render_in(proposal.group, body)
     proposal.title, proposal.body_md, proposal.body_html = title, body, html
     proposal.version += 1
     db.session.add(Revision(target_type="proposal", target_id=proposal.id, number=proposal.version,
                             author_id=user.id, title=title, body_md=body))
     if proposal.status == "open":
-        voters = sorted(p.user_id for p in participants(proposal))
-        notify(voters, "amended", user, proposal.group, proposal, title=title, version=proposal.version)
-        record_event(proposal.group, user, "proposal.amended", proposal, title=title, version=proposal.version)
+        happened("proposal.amended", proposal.group, user, proposal, title=title, version=proposal.version)
     db.session.commit()
     return proposal
 
@@ -304,7 +300,7 @@ def cast_vote(user, proposal: Proposal, choice: str, reason: str = "", option_id
     reason = (reason or "").strip()
     if not reason and (choice in NEEDS_REASON or proposal.reason_required or proposal.kind == "advice"):
         raise Refused(_l("Please give your reason: the group needs to understand it."), "reason")
-    reason = _check_text(reason, "reason", required=False)
+    reason = check_text(reason, "reason", required=False)
     key = voter_key(proposal, user.id)
     # Asked before the new vote is added: a query would flush it outside the try below.
     first = db.session.scalar(
@@ -362,7 +358,7 @@ def settle_objection(user, proposal: Proposal, state: str) -> Vote:
     # Only where results are shown: the event tells that there was an objection, and when it was
     # settled — a time that could be matched against who voted on which day.
     if results_visible(proposal):
-        record_event(proposal.group, user, f"proposal.objection_{state}", proposal, title=proposal.title)
+        happened(f"proposal.objection_{state}", proposal.group, user, proposal, title=proposal.title)
     db.session.commit()
     return vote
 
@@ -400,8 +396,8 @@ def _close(proposal: Proposal, at: datetime, actor) -> bool:
     proposal.result, proposal.result_detail = result.outcome, result.as_dict()
     if proposal.anonymous:
         seal(proposal, votes)
-    record_event(proposal.group, actor, "proposal.closed", proposal, title=proposal.title,
-                 result=result.outcome, thread_id=proposal.thread_id)
+    happened("proposal.closed", proposal.group, actor, proposal, title=proposal.title,
+             result=result.outcome, thread_id=proposal.thread_id)
     return True
 
 
@@ -479,7 +475,7 @@ def reopen(user, proposal: Proposal, days: int | None = None, closes_at: datetim
     proposal.closes_at = _closing_time(days, closes_at, utcnow())
     proposal.status, proposal.closed_at, proposal.result, proposal.result_detail = "open", None, None, {}
     proposal.eligible_count = None
-    record_event(proposal.group, user, "proposal.reopened", proposal, title=proposal.title)
+    happened("proposal.reopened", proposal.group, user, proposal, title=proposal.title)
     db.session.commit()
 
 
@@ -492,7 +488,7 @@ def withdraw(user, proposal: Proposal) -> None:
     proposal.closed_at = utcnow()
     if proposal.anonymous and was_open:
         seal(proposal, counted(proposal, current_votes(proposal), eligible_ids(proposal.group)))
-    record_event(proposal.group, user, "proposal.withdrawn", proposal, title=proposal.title)
+    happened("proposal.withdrawn", proposal.group, user, proposal, title=proposal.title)
     db.session.commit()
     if proposal.anonymous and was_open:
         scrub_log()
@@ -528,7 +524,7 @@ def record_outcome(user, proposal: Proposal, statement: str, result: str, review
         raise Refused(_l("The outcome is already recorded."))
     if result not in result_choices(proposal):
         raise Refused(_l("Choose a result."), "result")
-    statement = _check_text(statement, "statement")
+    statement = check_text(statement, "statement")
     if review_on is not None and review_on <= utcnow().date():
         raise Refused(_l("A review date must be in the future."), "review_on")
     members = set(eligible_ids(proposal.group))
@@ -544,13 +540,8 @@ def record_outcome(user, proposal: Proposal, statement: str, result: str, review
     )
     db.session.add(outcome)
     db.session.flush()
-    record_event(proposal.group, user, "outcome.recorded", outcome, title=proposal.title, result=result,
-                 proposal_id=proposal.id, thread_id=proposal.thread_id)
-    notify(members, "outcome", user, proposal.group, proposal, title=proposal.title, result=result)
-    for action in outcome.actions:
-        if action.owner_id:
-            notify([action.owner_id], "action", user, proposal.group, action, title=action.description,
-                   proposal_id=proposal.id)
+    happened("outcome.recorded", proposal.group, user, outcome, title=proposal.title, result=result,
+             proposal_id=proposal.id, thread_id=proposal.thread_id)
     db.session.commit()
     return outcome
 
@@ -566,8 +557,8 @@ def set_action_done(user, action_id: int, done: bool) -> Action:
     _require(action.owner_id == getattr(user, "id", None) or policy.can_facilitate(user, proposal))
     if done != (action.done_at is not None):
         action.done_at = utcnow() if done else None
-        record_event(proposal.group, user, "action.done" if done else "action.reopened", action,
-                     title=action.description, proposal_id=proposal.id)
+        happened("action.done" if done else "action.reopened", proposal.group, user, action,
+                 title=action.description, proposal_id=proposal.id)
         db.session.commit()
     return action
 
@@ -575,7 +566,8 @@ def set_action_done(user, action_id: int, done: bool) -> Action:
 # ---------------------------------------------------------------- lists
 
 
-def proposals_in_thread(thread: Thread) -> list[Proposal]:
+def proposals_in_thread(thread) -> list[Proposal]:
+    """The proposals opened in this thread, oldest first (the thread page lists them)."""
     return list(db.session.scalars(
         select(Proposal).where(Proposal.thread_id == thread.id, Proposal.status != "draft").order_by(Proposal.id)
     ))
@@ -626,7 +618,7 @@ def register(group: Group, where: RegisterFilter | None = None, viewer=None) -> 
     if where.year:
         query = query.where(extract("year", Outcome.recorded_at) == where.year)
     if where.tag:
-        query = query.where(Proposal.thread.has(Thread.tags.any(Tag.name == where.tag.lower())))
+        query = query.where(Proposal.thread_id.in_(threads.tagged(where.tag)))
     return list(db.session.scalars(query).unique())
 
 
@@ -643,9 +635,7 @@ class NeedsMe:
 def needs_me(user, group_ids: list[int] | None = None) -> NeedsMe:
     """Open proposals I haven't voted on (closing soonest first), actions I own, reviews due —
     in a fixed number of queries, however many groups and proposals."""
-    mine = select(Membership.group_id).where(Membership.user_id == user.id, Membership.left_at.is_(None))
-    if group_ids is not None:
-        mine = mine.where(Membership.group_id.in_(group_ids))
+    mine = group_queries.group_ids_of(user.id, among=group_ids)
     voted = select(Participation.proposal_id).where(Participation.user_id == user.id)
     now = utcnow()
     to_vote = list(db.session.scalars(

@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""Groups, working groups, memberships, roles and invitations: who belongs where. The base every other feature stands on.
 
-bp = Blueprint("groups", __name__)
-
-from app.groups import routes  # noqa: E402,F401
+The blueprint lives in `routes`; the app factory (`app.web`) registers it.
+"""

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import UTCDateTime, utcnow
@@ -73,9 +74,15 @@ class Membership(db.Model):
         ),
     )
 
-    @property
+    @hybrid_property
     def is_current(self) -> bool:
+        """A stint not yet ended. In a query, `where(Membership.is_current)`: the one spelling of "now"."""
         return self.left_at is None
+
+    @is_current.inplace.expression
+    @classmethod
+    def _is_current_expression(cls):
+        return cls.left_at.is_(None)
 
     def at_least(self, role: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]

@@ -4,37 +4,71 @@ Private groups are invisible to outsiders (callers answer 404, not 403). A worki
 is readable if its parent is readable and it is public, or by its own members and the
 parent's admins, who are admins of every working group in their co-op.
 """
-from sqlalchemy import select
+from flask import g, has_app_context
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event, select
 
 from app.core.extensions import db
 from app.groups.models import ROLE_RANK, Group, Membership
+
+_KEPT = "canoe_memberships"  # on flask.g: {user id: {group id: current Membership}}
 
 
 def _authenticated(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False)
 
 
+def _memberships(user) -> dict[int, Membership]:
+    """The person's current memberships by group, read once per request (a page asks many times)
+    and read again once memberships change: in this transaction, or after it ends."""
+    if _changing(db.session):
+        return _read(user)
+    kept = g.setdefault(_KEPT, {})
+    if user.id not in kept:
+        kept[user.id] = _read(user)
+    return kept[user.id]
+
+
+def _read(user) -> dict[int, Membership]:
+    rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id, Membership.is_current))
+    return {m.group_id: m for m in rows}
+
+
+def _changing(session) -> bool:
+    """Memberships added, changed or removed but not yet flushed: the kept ones may be out of date."""
+    return any(isinstance(o, Membership) for o in (*session.new, *session.dirty, *session.deleted))
+
+
+def _forget(*_args) -> None:
+    if has_app_context():
+        g.pop(_KEPT, None)
+
+
+@event.listens_for(FlaskSession, "after_flush")
+def _after_flush(session, _context) -> None:
+    if _changing(session):
+        _forget()
+
+
+@event.listens_for(FlaskSession, "after_transaction_end")
+def _after_transaction(_session, transaction) -> None:
+    # The outer transaction (commit, rollback, close) or a savepoint: what was read may be undone or stale.
+    if transaction.parent is None or transaction.nested:
+        _forget()
+
+
 def roles_of(user, group_ids: list[int] | None = None) -> dict[int, str]:
-    """{group id: role} of the person's current memberships, in one query."""
+    """{group id: role} of the person's current memberships (of these groups, if given)."""
     if not _authenticated(user):
         return {}
-    query = select(Membership.group_id, Membership.role).where(
-        Membership.user_id == user.id, Membership.left_at.is_(None)
-    )
-    if group_ids is not None:
-        query = query.where(Membership.group_id.in_(group_ids))
-    return dict(db.session.execute(query).all())
+    return {gid: m.role for gid, m in _memberships(user).items() if group_ids is None or gid in group_ids}
 
 
 def membership(user, group: Group | None) -> Membership | None:
     """The person's current membership of this group, if any."""
     if group is None or not _authenticated(user):
         return None
-    return db.session.scalar(
-        select(Membership).where(
-            Membership.group_id == group.id, Membership.user_id == user.id, Membership.left_at.is_(None)
-        )
-    )
+    return _memberships(user).get(group.id)
 
 
 def _role(group_id: int, parent_id: int | None, roles: dict[int, str]) -> str | None:

@@ -1,15 +1,14 @@
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app.accounts import services as accounts
+from app.accounts.services import sign_in
 from app.accounts.forms import RegisterForm
-from app.archive.services import timeline
 from app.core.database import utcnow
-from app.decisions.services import needs_me
 from app.core.errors import Refused, show_on_form
-from app.groups import bp, policy, services
+from app.groups import policy, queries, services
 from app.groups.forms import (
     ROLE_CHOICES,
     AddMemberForm,
@@ -21,8 +20,9 @@ from app.groups.forms import (
     RoleForm,
 )
 from app.core.i18n import select_locale, timezone_choices
-from app.labour import services as care
-from app.core.security import sign_in
+
+
+bp = Blueprint("groups", __name__)
 
 
 ROLE_LABELS = {choice.value: choice.label for choice in ROLE_CHOICES}
@@ -98,24 +98,6 @@ def new_working_group(slug):
     return render_template("groups/new.html", form=form, parent=parent), _status(form)
 
 
-@bp.route("/g/<slug>")
-def home(slug):
-    group = _load(slug)
-    working_groups = policy.readable_among(current_user, group.working_groups)
-    return render_template(
-        "groups/home.html",
-        group=group,
-        me=policy.membership(current_user, group),
-        can_admin=policy.can_admin(current_user, group),
-        events=policy.visible_events(timeline([group.id]), {wg.id for wg in working_groups}),
-        member_count=services.member_count(group),
-        needs=needs_me(current_user, [group.id]) if current_user.is_authenticated else None,
-        care_needs_me=care.needs_me(current_user, group) if current_user.is_authenticated else None,
-        working_groups=working_groups,
-        confirm=ConfirmForm(),
-    )
-
-
 @bp.route("/g/<slug>/members")
 def members(slug):
     group = _load(slug)
@@ -124,10 +106,10 @@ def members(slug):
     add_form = None
     if can_admin and group.parent_id is not None:
         add_form = AddMemberForm()
-        inside = {m.user_id for m in services.current_members(group)}
+        inside = {m.user_id for m in queries.current_members(group)}
         add_form.user_id.choices = [
             SelectChoice(m.user_id, f"{m.user.display_name} (@{m.user.handle})")
-            for m in services.current_members(group.parent)
+            for m in queries.current_members(group.parent)
             if m.user_id not in inside
         ]
     return render_template(
@@ -135,7 +117,7 @@ def members(slug):
         group=group,
         me=me,
         can_admin=can_admin,
-        memberships=services.current_members(group),
+        memberships=queries.current_members(group),
         role_form=RoleForm(),
         capacity_form=CapacityForm(),
         confirm=ConfirmForm(),

@@ -11,16 +11,14 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts.models import User
-from app.archive.services import record_event
 from app.core.database import utcnow
 from app.core.errors import Refused
+from app.core.events import happened
 from app.core.extensions import db
-from app.groups import policy
-from app.groups.models import ROLES, Group, Invitation, Membership
 from app.core.i18n import LOCALES, is_timezone
-from app.notifications.services import notify, role_holders
-from app.labour import services as care
 from app.core.markdown import render
+from app.groups import policy, queries
+from app.groups.models import ROLES, Group, Invitation, Membership
 
 
 # ---------------------------------------------------------------- looking up
@@ -46,7 +44,7 @@ def my_groups(user) -> list[tuple[Group, str]]:
     rows = db.session.execute(
         select(Group, Membership.role)
         .join(Membership, Membership.group_id == Group.id)
-        .where(Membership.user_id == user.id, Membership.left_at.is_(None))
+        .where(Membership.user_id == user.id, Membership.is_current)
         .options(selectinload(Group.parent))
         .order_by(func.coalesce(Group.parent_id, Group.id), Group.parent_id.is_not(None), Group.name)
     ).all()
@@ -64,25 +62,6 @@ def public_groups(exclude_ids=()) -> list[Group]:
     )
 
 
-def current_members(group: Group) -> list[Membership]:
-    """Current memberships with their people, admins first, in two queries."""
-    return list(
-        db.session.scalars(
-            select(Membership)
-            .where(Membership.group_id == group.id, Membership.left_at.is_(None))
-            .options(selectinload(Membership.user))
-            .join(User, User.id == Membership.user_id)
-            .order_by(Membership.role.desc(), func.lower(User.display_name))
-        )
-    )
-
-
-def member_count(group: Group) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Membership).where(Membership.group_id == group.id, Membership.left_at.is_(None))
-    )
-
-
 def shared_groups(person: User, viewer) -> list[Group]:
     """The groups of `person` that `viewer` may see: a profile never leaks a private group."""
     readable = set(policy.readable_group_ids(viewer))
@@ -91,7 +70,7 @@ def shared_groups(person: User, viewer) -> list[Group]:
 
 def _membership_in(group: Group, membership_id: int) -> Membership:
     found = db.session.get(Membership, membership_id)
-    if found is None or found.group_id != group.id or found.left_at is not None:
+    if found is None or found.group_id != group.id or not found.is_current:
         raise NotFound()
     return found
 
@@ -156,8 +135,8 @@ def create_group(
     db.session.add(Membership(group=group, user_id=user.id, role="admin"))
     _flush_slug()  # the events below point at the group by its id
     if parent is not None:
-        record_event(parent, user, "working_group.created", group, name=group.name, slug=group.slug)
-    record_event(group, user, "group.created", group, name=group.name)
+        happened("working_group.created", parent, user, group, name=group.name, slug=group.slug)
+    happened("group.created", group, user, group, name=group.name)
     db.session.commit()
     return group
 
@@ -195,23 +174,15 @@ def update_group(
     group.timezone = timezone
     group.locale = locale
     if changed:
-        record_event(group, user, "group.updated", group, fields=changed)
+        happened("group.updated", group, user, group, fields=changed)
     db.session.commit()
 
 
 # ---------------------------------------------------------------- membership
 
 
-def _admin_count(group: Group) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Membership)
-        .where(Membership.group_id == group.id, Membership.left_at.is_(None), Membership.role == "admin")
-    )
-
-
 def _refuse_if_last_admin(membership: Membership) -> None:
-    if membership.role == "admin" and _admin_count(membership.group) <= 1:
+    if membership.role == "admin" and queries.member_count(membership.group, role="admin") <= 1:
         raise Refused(_l("A group needs at least one admin. Make someone else an admin first."))
 
 
@@ -227,8 +198,8 @@ def change_role(actor: User, group: Group, membership_id: int, role: str) -> Mem
         _refuse_if_last_admin(membership)
     old = membership.role
     membership.role = role
-    record_event(group, actor, "member.role_changed", membership.user,
-                 name=membership.user.display_name, old=old, new=role)
+    happened("member.role_changed", group, actor, membership.user,
+             name=membership.user.display_name, old=old, new=role)
     db.session.commit()
     return membership
 
@@ -243,9 +214,8 @@ def set_capacity(actor: User, group: Group, membership_id: int, percent: int) ->
         return membership
     old = membership.capacity_percent
     membership.capacity_percent = percent
-    record_event(group, actor, "member.capacity_changed", membership.user,
-                 name=membership.user.display_name, old=old, new=percent)
-    care.on_membership_change(group, membership.user_id, "capacity", capacity=percent, actor=actor)
+    happened("member.capacity_changed", group, actor, membership.user,
+             name=membership.user.display_name, old=old, new=percent)
     db.session.commit()
     return membership
 
@@ -254,13 +224,11 @@ def _end(membership: Membership) -> None:
     """End a stint here and in the group's working groups (their members must belong here)."""
     now = utcnow()
     membership.left_at = now
-    care.on_membership_change(membership.group, membership.user_id, "leave")
     for wg in membership.group.working_groups:
         inner = policy.membership(membership.user, wg)
         if inner is not None:
             inner.left_at = now
-            care.on_membership_change(wg, membership.user_id, "leave")
-            record_event(wg, membership.user, "member.left", membership.user, name=membership.user.display_name)
+            happened("member.left", wg, membership.user, membership.user, name=membership.user.display_name)
 
 
 def leave(user: User, group: Group) -> None:
@@ -270,7 +238,7 @@ def leave(user: User, group: Group) -> None:
         raise Refused(_l("You are not a member of this group."))
     _refuse_if_last_admin(membership)
     _end(membership)
-    record_event(group, user, "member.left", user, name=user.display_name)
+    happened("member.left", group, user, user, name=user.display_name)
     db.session.commit()
 
 
@@ -282,7 +250,7 @@ def remove_member(actor: User, group: Group, membership_id: int) -> None:
         raise Refused(_l("To remove yourself, leave the group."))
     _refuse_if_last_admin(membership)
     _end(membership)
-    record_event(group, actor, "member.removed", membership.user, name=membership.user.display_name)
+    happened("member.removed", group, actor, membership.user, name=membership.user.display_name)
     db.session.commit()
 
 
@@ -293,8 +261,7 @@ def _join(user: User, group: Group, role: str, via: str) -> Membership:
         raise Refused(_l("You are already a member of this group."))
     membership = Membership(group=group, user_id=user.id, role=role)
     db.session.add(membership)
-    record_event(group, user, "member.joined", user, name=user.display_name, role=role, via=via)
-    care.on_membership_change(group, user.id, "join", capacity=100)
+    happened("member.joined", group, user, user, name=user.display_name, role=role, via=via)
     return membership
 
 
@@ -346,7 +313,7 @@ def create_invitation(actor: User, group: Group, role: str, days: int, max_uses:
     )
     db.session.add(invitation)
     db.session.flush()  # the event points at the invitation by its id
-    record_event(group, actor, "invitation.created", invitation, role=role)
+    happened("invitation.created", group, actor, invitation, role=role)
     db.session.commit()
     return invitation, token
 
@@ -370,7 +337,7 @@ def revoke_invitation(actor: User, group: Group, invitation_id: int) -> None:
         raise NotFound()
     if invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
-        record_event(group, actor, "invitation.revoked", invitation)
+        happened("invitation.revoked", group, actor, invitation)
         db.session.commit()
 
 
@@ -421,7 +388,6 @@ def accept_invitation(user: User, token: str) -> Membership:
     if not counted:
         db.session.rollback()
         raise Refused(INVITATION_PROBLEMS["used_up"])
-    notify(role_holders(invitation.group_id, ("admin",)), "invitation_accepted", user, invitation.group, None,
-           name=user.display_name)
+    happened("invitation.accepted", invitation.group, user, None, record=False, name=user.display_name)
     db.session.commit()
     return membership

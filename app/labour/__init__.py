@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""Care work: tasks, the fair rota, swaps, logged care, thanks and the fairness ledger.
 
-bp = Blueprint("labour", __name__)
-
-from app.labour import routes  # noqa: E402,F401
+The blueprint lives in `routes`; the app factory (`app.web`) registers it.
+"""

@@ -22,7 +22,8 @@ from werkzeug.exceptions import NotFound
 from app.accounts.models import User
 from app.core.database import utcnow
 from app.core.extensions import db
-from app.groups.models import Group, Membership
+from app.groups import queries as group_queries
+from app.groups.models import Group
 from app.labour import reasons, services
 from app.labour.models import Assignment, CalendarToken, Rota
 from app.labour.queries import names_of
@@ -76,9 +77,7 @@ def owner_of(token: str) -> User:
 def feed(user) -> bytes:
     """My assignments (to do and done) in every group I belong to, each an all-day event over its week.
     Texts are in my own language: a calendar app has no session to choose one from."""
-    groups = {g.id: g for g in db.session.scalars(
-        select(Group).join(Membership, Membership.group_id == Group.id)
-        .where(Membership.user_id == user.id, Membership.left_at.is_(None)))}
+    groups = {g.id: g for g in db.session.scalars(select(Group).where(Group.id.in_(group_queries.group_ids_of(user.id))))}
     rotas = {r.group_id: r for r in db.session.scalars(select(Rota).where(Rota.group_id.in_(list(groups))))}
     slots = list(db.session.scalars(
         select(Assignment).where(Assignment.user_id == user.id, Assignment.group_id.in_(list(rotas)),

@@ -1,4 +1,4 @@
-"""The fairness ledger (ROTA.md): balances recomputed, exactly, from an append-only list of entries.
+"""The fairness ledger: balances recomputed, exactly, from an append-only list of entries.
 
 Entry kinds that move balances:
   join / leave / capacity      — who is in the group, and their share of a full load, from a period on

@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from app.accounts.models import User
 from app.core.extensions import db
-from app.groups import services as groups
+from app.groups import queries as group_queries
 from app.groups.models import Group, Membership
 from app.labour import ledger, reasons, services
 from app.labour import rota as rota_algo
@@ -166,7 +166,7 @@ def my_care(user, group: Group) -> MyCare | None:
                                      LoggedCare.done_on >= today - timedelta(RECENT_DAYS)))
         .options(selectinload(LoggedCare.user)).order_by(LoggedCare.done_on.desc(), LoggedCare.id.desc()).limit(60)
     ))
-    members = groups.current_members(group)
+    members = group_queries.current_members(group)
     present = {m.user_id for m in members}  # thanks go to current members only
     thanked = {
         ("assignment" if a_id else "care", a_id or c_id)
@@ -236,7 +236,7 @@ def rota_grid(group: Group) -> Grid | None:
     tasks = [t for t in services.tasks_of(group) if t.active or t.id in used]
     tasks.sort(key=lambda t: (-t.effort, t.name))
     return Grid(r, now, [week(r, p, now) for p in range(first, last + 1)], tasks, cells,
-                groups.current_members(group))
+                group_queries.current_members(group))
 
 
 # ---------------------------------------------------------------- the fairness dashboard
@@ -321,7 +321,7 @@ def fairness(group: Group, with_matrix: bool = False) -> Fairness | None:
     ).all()
     entries = [_entry(row) for row in rows]
     sums = totals(entries, balances)
-    members = groups.current_members(group)
+    members = group_queries.current_members(group)
     tasks = services.tasks_of(group)
     active = [t for t in tasks if t.active]
     w_max = max((t.effort for t in active), default=0)

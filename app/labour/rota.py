@@ -1,4 +1,4 @@
-"""Largest deficit first: who takes which care task in each period (ROTA.md).
+"""Largest deficit first: who takes which care task in each period.
 
 Pure and exact: Fractions for every balance, a deterministic tie-break, no database.
 The services feed it members, tasks and balances, and store what it returns.
@@ -85,7 +85,7 @@ def fillable(task: Task, available, willingness) -> int:
 
 def assign_period(period: Period, state: State, willingness: dict[tuple[int, int], str], seed: str,
                   keep: int = 5) -> list[Pick]:
-    """ROTA.md, "largest deficit first", for one period; updates `state` in place.
+    """The rota's rule, "largest deficit first", for one period; updates `state` in place.
 
     1. Every available member owes their capacity share of the period's work W_p (slots nobody
        can fill are not work anyone owes).

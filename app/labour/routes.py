@@ -5,7 +5,7 @@ Bad input re-renders the page with the message next to what caused it, with a 4x
 """
 from datetime import timedelta
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
@@ -14,7 +14,7 @@ from app.core.errors import Refused, show_on_form
 from app.core.extensions import htmx
 from app.groups import policy
 from app.groups import services as groups
-from app.labour import bp, calendar, charts, queries, reasons, services
+from app.labour import calendar, charts, queries, reasons, services
 from app.labour.forms import (
     CATEGORY_LABELS,
     RECURRENCE_LABELS,
@@ -29,6 +29,8 @@ from app.labour.forms import (
     ThanksForm,
     WillingnessForm,
 )
+
+bp = Blueprint("labour", __name__)
 
 REFUSED = 422
 

@@ -1,6 +1,7 @@
-"""Care work: tasks, the rota, doing the work, and the fairness ledger (ROTA.md).
+"""Care work: tasks, the rota, doing the work, and the fairness ledger (see docs for the rota's rules).
 
-Every change checks permission, appends to the ledger and records an Event in one transaction.
+Every change checks permission, appends to the ledger and says what happened (the Event, and
+whoever listens: `core.events.happened`) in one transaction.
 Balances are never stored: they are recomputed, exactly, from the ledger.
 """
 import secrets
@@ -14,12 +15,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts.models import User
-from app.archive.services import record_event
 from app.core.database import utcnow
 from app.core.errors import Refused
+from app.core.events import happened, happening
 from app.core.extensions import db
 from app.groups import policy as groups
-from app.groups.models import Group, Membership
+from app.groups import queries as group_queries
+from app.groups.models import Group
 from app.core.i18n import zone_info
 from app.labour import ledger, rota
 from app.labour.models import (
@@ -36,7 +38,6 @@ from app.labour.models import (
     Thanks,
     Willingness,
 )
-from app.notifications.services import notify
 
 PERIOD_DAYS = 7
 
@@ -115,22 +116,15 @@ def set_up(user, group: Group, starts_on: date, periods_ahead: int = 8, starter:
     db.session.add(r)
     db.session.flush()
     now = max(current_period(r, group), 0)
-    for m in _members(group):
+    for m in group_queries.current_members(group, by_name=False):
         _enter(group, "join", m.user_id, now, capacity=m.capacity_percent, actor=user)
     if starter:
         for name, category, effort, description in STARTER_TASKS.get(group.locale, STARTER_TASKS["en"]):
             db.session.add(CareTask(group_id=group.id, name=name, category=category, effort=effort,
                                     description=description, starts_period=now))
-    record_event(group, user, "care.rota_started", r)
+    happened("care.rota_started", group, user, r)
     db.session.commit()
     return r
-
-
-def _members(group: Group) -> list[Membership]:
-    return list(db.session.scalars(
-        select(Membership).where(Membership.group_id == group.id, Membership.left_at.is_(None))
-        .options(selectinload(Membership.user))
-    ))
 
 
 def _enter(group, kind: str, user_id: int, period: int, actor=None, **fields) -> LedgerEntry:
@@ -140,8 +134,29 @@ def _enter(group, kind: str, user_id: int, period: int, actor=None, **fields) ->
     return entry
 
 
+def listen() -> None:
+    """Keep the ledger in step with memberships: the groups feature says who joined, left or changed
+    capacity; it never calls care work itself. Connected by the app factory."""
+    happening.connect(_joined, sender="member.joined")
+    happening.connect(_left, sender="member.left")
+    happening.connect(_left, sender="member.removed")
+    happening.connect(_capacity_changed, sender="member.capacity_changed")
+
+
+def _joined(_kind, what) -> None:
+    on_membership_change(what.group, what.subject.id, "join", capacity=100)  # a newcomer starts at a full share
+
+
+def _left(_kind, what) -> None:
+    on_membership_change(what.group, what.subject.id, "leave")
+
+
+def _capacity_changed(_kind, what) -> None:
+    on_membership_change(what.group, what.subject.id, "capacity", capacity=what.payload["new"], actor=what.actor)
+
+
 def on_membership_change(group: Group, user_id: int, kind: str, capacity: int | None = None, actor=None) -> None:
-    """Called by the groups services when someone joins, leaves or changes capacity.
+    """Someone joined, left or changed capacity (see `listen`).
 
     Join counts from the current period (no back-dated debt); a capacity change from the next
     one (future only); leaving spreads the balance over the others. The future is planned again
@@ -200,7 +215,7 @@ def save_task(user, group: Group, draft: TaskDraft, task: CareTask | None = None
     task.effort, task.recurrence, task.people_needed, task.active = (
         draft.effort, draft.recurrence, draft.people_needed, draft.active)
     db.session.flush()
-    record_event(group, user, "care.task_saved", task, name=task.name)
+    happened("care.task_saved", group, user, task, name=task.name)
     r.stale = True
     regenerate(group)
     db.session.commit()
@@ -256,7 +271,7 @@ def add_absence(user, group: Group, starts_on: date, ends_on: date, note: str = 
     db.session.flush()
     _enter(group, "absence", user.id, period_of(r, starts_on), until=period_of(r, ends_on), ref_id=absence.id,
            actor=user)
-    record_event(group, user, "care.absence", absence, name=user.display_name)
+    happened("care.absence", group, user, absence, name=user.display_name)
     r.stale = True
     regenerate(group)
     db.session.commit()
@@ -361,7 +376,7 @@ def _sort_future(rows, swaps, capacity, willing, occurring) -> _Future:
 
 
 def regenerate(group: Group) -> list[Assignment]:
-    """Re-plan the future periods (never the past or current ones) by largest deficit first (ROTA.md, "re-plan").
+    """Re-plan the future periods (never the past or current ones) by largest deficit first.
 
     Starts from the ledger's balances plus the work already given out up to now, as if it will be
     done, and plans `periods_ahead` periods. What people agreed (overrides, accepted swaps, taken
@@ -480,14 +495,14 @@ def _unreachable(rows, changed, swaps, capacity, willing) -> list[Swap]:
 
 
 def _cancel_requests(group: Group, requests: list[Swap]) -> None:
-    """Close pending swap requests the rota no longer allows, telling both people (ROTA.md, "re-plan").
+    """Close pending swap requests the rota no longer allows, telling both people.
     No actor: whoever caused the change is told as well, as they may not know a request hung on it."""
     r = rota_of(group)
     for s in requests:
         s.status, s.resolved_at = "cancelled", utcnow()
         a = s.assignment
-        notify([s.from_user_id, s.to_user_id], "swap_cancelled", None, group, s, title=a.task.name,
-               week=period_start(r, a.period).isoformat() if r else "")
+        happened("care.swap_cancelled", group, None, s, record=False, title=a.task.name,
+                 week=period_start(r, a.period).isoformat() if r else "")
 
 
 def _with_periods(periods, state, willing, seed):
@@ -512,7 +527,7 @@ def generate(user, group: Group) -> int:
     """A facilitator regenerates the future of the rota by hand."""
     _require(groups.can_facilitate(user, group))
     made = regenerate(group)
-    record_event(group, user, "care.rota_generated", None, count=len(made))
+    happened("care.rota_generated", group, user, None, count=len(made))
     db.session.commit()
     return len(made)
 
@@ -550,7 +565,7 @@ def mark_done(user, a: Assignment) -> None:
     _open(a)
     a.status, a.done_by_id, a.updated_at = "done", a.user_id, utcnow()
     _enter(group, "done", a.user_id, a.period, effort=a.effort, ref_id=a.id, actor=user)
-    record_event(group, user, "care.done", a, task=a.task.name, name=a.user.display_name if a.user else "")
+    happened("care.done", group, user, a, task=a.task.name, name=a.user.display_name if a.user else "")
     db.session.commit()
 
 
@@ -568,7 +583,7 @@ def mark_missed(user, a: Assignment) -> None:
     db.session.add(again)
     db.session.flush()
     db.session.add(Swap(assignment_id=again.id, from_user_id=missed_by, kind="offer"))
-    record_event(group, user, "care.missed", a, task=a.task.name)
+    happened("care.missed", group, user, a, task=a.task.name)
     db.session.commit()
 
 
@@ -585,7 +600,7 @@ def mark_skipped(user, a: Assignment) -> None:
     _open(a)
     a.status, a.updated_at = "skipped", utcnow()
     _enter(group, "skip", a.user_id or user.id, a.period, ref_id=a.id, actor=user)
-    record_event(group, user, "care.skipped", a, task=a.task.name)
+    happened("care.skipped", group, user, a, task=a.task.name)
     db.session.commit()
 
 
@@ -625,9 +640,7 @@ def request_swap(user, a: Assignment, to_user_id: int | None) -> Swap:
                 kind="swap" if to_user_id else "offer")
     db.session.add(swap)
     db.session.flush()
-    if to_user_id:
-        notify([to_user_id], "swap", user, group, swap, title=a.task.name)
-    record_event(group, user, f"care.{swap.kind}_requested", swap, task=a.task.name)
+    happened(f"care.{swap.kind}_requested", group, user, swap, task=a.task.name)
     db.session.commit()
     return swap
 
@@ -663,9 +676,7 @@ def accept_swap(user, swap: Swap) -> None:
     a.user_id, a.updated_at = user.id, utcnow()
     _enter(group, "swap" if swap.kind == "swap" else "offer", user.id, a.period, ref_id=a.id, actor=user,
            note=f"from {previous}" if previous else "reoffered")
-    if swap.from_user_id != user.id:
-        notify([swap.from_user_id], "swap_accepted", user, group, swap, title=a.task.name)
-    record_event(group, user, "care.swap_accepted", swap, task=a.task.name)
+    happened("care.swap_accepted", group, user, swap, task=a.task.name)
     db.session.commit()
 
 
@@ -699,9 +710,8 @@ def override(user, a: Assignment, to_user_id: int, reason: str) -> None:
     a.reason = {**(a.reason or {}), "override": {"by": user.id, "reason": reason}}
     _enter(group, "override", to_user_id, a.period, ref_id=a.id, actor=user, note=reason)
     r = rota_of(group)
-    notify([to_user_id], "care_assigned", user, group, a.task, occasion=f"p{a.period}s{a.slot}", title=a.task.name,
-           week=period_start(r, a.period).isoformat() if r else "")
-    record_event(group, user, "care.override", a, task=a.task.name, name=person.display_name, reason=reason)
+    happened("care.override", group, user, a, task=a.task.name, name=person.display_name, reason=reason,
+             extra={"week": period_start(r, a.period).isoformat() if r else ""})
     db.session.commit()
 
 
@@ -725,7 +735,7 @@ def log_care(user, group: Group, description: str, effort: int, done_on: date, c
                       done_on=done_on, category=category)
     db.session.add(care)
     db.session.flush()
-    record_event(group, user, "care.logged", care, description=care.description, effort=effort)
+    happened("care.logged", group, user, care, description=care.description, effort=effort)
     db.session.commit()
     return care
 
@@ -743,7 +753,7 @@ def confirm_care(user, group: Group, care_id: int) -> None:
     r = rota_of(group)
     _enter(group, "logged_care", care.user_id, period_of(r, care.done_on), effort=care.effort, ref_id=care.id,
            actor=user)
-    record_event(group, user, "care.confirmed", care, description=care.description, name=care.user.display_name)
+    happened("care.confirmed", group, user, care, description=care.description, name=care.user.display_name)
     db.session.commit()
 
 
@@ -772,8 +782,7 @@ def thank(user, group: Group, to_user_id: int, message: str = "", assignment_id:
                     logged_care_id=care_id, message=message.strip())
     db.session.add(thanks)
     db.session.flush()
-    record_event(group, user, "care.thanked", thanks, name=person.display_name, message=thanks.message)
-    notify([to_user_id], "thanks", user, group, thanks, title=thanks.message)
+    happened("care.thanked", group, user, thanks, name=person.display_name, message=thanks.message)
     db.session.commit()
     return thanks
 
@@ -819,7 +828,7 @@ def needs_me_everywhere(user) -> list[tuple[Group, CareNeeds]]:
     requests addressed to me."""
     if not getattr(user, "is_authenticated", False):
         return []
-    mine = select(Membership.group_id).where(Membership.user_id == user.id, Membership.left_at.is_(None))
+    mine = group_queries.group_ids_of(user.id)
     rotas = {r.group_id: r for r in db.session.scalars(select(Rota).where(Rota.group_id.in_(mine)))}
     if not rotas:
         return []

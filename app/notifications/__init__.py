@@ -1,7 +1,4 @@
-from flask import Blueprint
+"""Who hears of what: the bell, email, reminders and the weekly digest. Subscribes to the event spine.
 
-bp = Blueprint("notifications", __name__)
-# Preferences and the email link: a blueprint of their own, with their own permission table.
-settings_bp = Blueprint("notification_settings", __name__)
-
-from app.notifications import routes, settings  # noqa: E402,F401
+The blueprint lives in `routes`; the app factory (`app.web`) registers it.
+"""

@@ -19,7 +19,8 @@ from app.archive.models import Thread
 from app.core.database import utcnow
 from app.decisions.models import Outcome, Participation, Proposal
 from app.core.extensions import db
-from app.groups.models import Group, Membership
+from app.groups import queries as group_queries
+from app.groups.models import Group
 from app.core.i18n import zone_info
 from app.labour import services as care
 from app.labour.models import Assignment, Rota
@@ -66,7 +67,7 @@ class Contents:
 
 def contents(user: User, period: Period, now: datetime) -> Contents:
     """What this member's digest holds, from the groups they belong to now: a fixed number of queries."""
-    mine = select(Membership.group_id).where(Membership.user_id == user.id, Membership.left_at.is_(None))
+    mine = group_queries.group_ids_of(user.id)
     found = Contents()
     found.threads = list(db.session.scalars(
         select(Thread).where(Thread.group_id.in_(mine), Thread.deleted_at.is_(None),
@@ -123,7 +124,7 @@ def queue_digests(now: datetime | None = None) -> DigestReport:
     now = now or utcnow()
     report = DigestReport()
     people = db.session.scalars(
-        select(User).where(User.id.in_(select(Membership.user_id).where(Membership.left_at.is_(None))))
+        select(User).where(User.id.in_(group_queries.people_in_any_group()))
         .order_by(User.id)
     ).all()
     chosen = preferences.digest_choices([p.id for p in people])

@@ -1,96 +1,232 @@
-"""Every kind of notification: what it is called, how it reads, and how a member hears of it by default.
+"""Every kind of notification, each declared once: how a member hears of it unless they choose
+otherwise, its label on the settings page, the sentence it reads as, which events it reacts to
+and who hears of them. A new kind is one more entry in KINDS.
 
+Events come from the spine (`app.core.events.happened`); `services.listen` hands each to the
+kinds that react to it. Kinds that react to no event are sent on a schedule by `reminders`.
 Mentions and the things that need the member (a vote closing, an action or care task given to
-them, a swap asked of them) come by email too; the rest stay in the app until the member says otherwise.
+them, a swap asked of them) come by email too; the rest stay in the app until the member says
+otherwise.
 """
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-# kind -> (default channel, label on the settings page), in the order the settings page shows them.
-KINDS: dict[str, tuple[str, object]] = {
-    "mention": ("email", _l("Someone mentions me")),
-    "reply": ("app", _l("Someone replies to me")),
-    "comment": ("app", _l("New comments in threads I follow")),
-    "proposal": ("app", _l("A new proposal in the group")),
-    "closing": ("email", _l("A proposal closes within 24 hours and I haven't voted")),
-    "amended": ("app", _l("A proposal I voted on is amended")),
-    "outcome": ("app", _l("An outcome is recorded")),
-    "action": ("email", _l("An action is given to me")),
-    "action_due": ("app", _l("An action of mine is due")),
-    "review_due": ("app", _l("A decision is due for review (facilitators)")),
-    "care_assigned": ("email", _l("A care task is given to me")),
-    "care_reminder": ("email", _l("My care task starts tomorrow")),
-    "swap": ("email", _l("Someone asks me to take over their care task")),
-    "swap_accepted": ("app", _l("Someone takes over my care task")),
-    "swap_cancelled": ("app", _l("A swap request about a care task is cancelled")),
-    "thanks": ("app", _l("Someone thanks me for care work")),
-    # Off until the lead's archive tests count only the kinds they are about: they expect an
-    # admin's inbox to hold nothing after the test cast joins by invitation.
-    "invitation_accepted": ("app", _l("Someone joins by invitation (admins)")),
-}
-DEFAULTS = {kind: channel for kind, (channel, _label) in KINDS.items()}
-# Kinds a thread's mute silences; mentions still come through, as they name you.
-MUTABLE = ("reply", "comment")
-CHANNEL_LABELS = {"off": _l("Off"), "app": _l("In Canoe"), "email": _l("In Canoe and by email")}
+from app.accounts.models import User
+from app.core.events import Happening
+from app.core.extensions import db
+from app.core.i18n import day
+from app.decisions.models import Participation
+from app.groups import policy as groups_policy
+from app.groups import queries as group_queries
+from app.notifications.models import ThreadSubscription
+
+
+@dataclass
+class Notice:
+    """One notification to queue: these people hear of `target` (see services.notify)."""
+
+    user_ids: Iterable[int]
+    target: object
+    payload: dict = field(default_factory=dict)
+    occasion: str | None = None
+    members_only: bool = True
+
+
+@dataclass
+class Words:
+    """What a sentence may say, in the reader's language."""
+
+    actor: str
+    title: str
+    week: str
+    group: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    channel: str  # the default: "off", "app" (in Canoe) or "email" (in Canoe and by email)
+    label: object  # on the settings page
+    says: Callable[[Words], str]  # one sentence for the inbox and the email
+    on: tuple[str, ...] = ()  # the events it reacts to; none: sent by the reminders
+    tell: Callable[[Happening], Iterable[Notice]] = lambda what: ()
+
+
+# ---------------------------------------------------------------- who hears
+
+
+def _followers(thread_id: int) -> set[int]:
+    return set(db.session.scalars(select(ThreadSubscription.user_id).where(
+        ThreadSubscription.thread_id == thread_id, ThreadSubscription.state == "follow")))
+
+
+def _still_reads(user_id: int, group) -> bool:
+    person = db.session.get(User, user_id)
+    return person is not None and groups_policy.can_read(person, group)
+
+
+def _reply(what: Happening) -> list[Notice]:
+    """The author of the comment (or thread) replied to — unless the reply mentions them, which tells
+    them already, or they have left a private group, which then says nothing more to them."""
+    to = what.extra["replied_to"]
+    if not to or to in what.extra["mentioned"] or not _still_reads(to, what.group):
+        return []
+    return [Notice([to], what.subject, dict(what.payload), members_only=False)]
+
+
+def _comment(what: Happening) -> list[Notice]:
+    """Followers of the thread, except those this comment already told (mentioned, replied to)."""
+    told = set(what.extra["mentioned"]) | {what.extra["replied_to"]}
+    return [Notice(_followers(what.payload["thread_id"]) - told, what.subject, dict(what.payload))]
+
+
+def _voters(proposal) -> list[int]:
+    return sorted(db.session.scalars(select(Participation.user_id).where(Participation.proposal_id == proposal.id)))
+
+
+def _actions(what: Happening) -> list[Notice]:
+    """Each action's owner hears of the action given to them."""
+    outcome = what.subject
+    return [Notice([a.owner_id], a, {"title": a.description, "proposal_id": outcome.proposal_id})
+            for a in outcome.actions if a.owner_id]
+
+
+def _swap_accepted(what: Happening) -> list[Notice]:
+    swap = what.subject
+    if swap.from_user_id == what.actor.id:  # taking back your own offer tells no one
+        return []
+    return [Notice([swap.from_user_id], swap, {"title": what.payload["task"]})]
+
+
+def _care_assigned(what: Happening) -> list[Notice]:
+    a = what.subject
+    return [Notice([a.user_id], a.task, {"title": a.task.name, "week": what.extra["week"]},
+                   occasion=f"p{a.period}s{a.slot}")]
+
+
+# ---------------------------------------------------------------- the kinds
 
 
 def _week(iso: str) -> str:
-    from app.core.i18n import day
-
     try:
         return day(date.fromisoformat(iso))
     except (TypeError, ValueError):
         return iso
 
 
+def _thanks(w: Words) -> str:
+    if w.title:
+        return _("%(actor)s thanked you: “%(title)s”", actor=w.actor, title=w.title)
+    return _("%(actor)s thanked you for your care work.", actor=w.actor)
+
+
+# In the order the settings page shows them.
+KINDS: dict[str, Kind] = {
+    "mention": Kind(
+        "email", _l("Someone mentions me"),
+        lambda w: _("%(actor)s mentioned you in “%(title)s”.", actor=w.actor, title=w.title),
+        on=("mentioned",),
+        tell=lambda what: [Notice(what.extra["people"], what.subject, dict(what.payload))]),
+    "reply": Kind(
+        "app", _l("Someone replies to me"),
+        lambda w: _("%(actor)s replied to you in “%(title)s”.", actor=w.actor, title=w.title),
+        on=("comment.added",), tell=_reply),
+    "comment": Kind(
+        "app", _l("New comments in threads I follow"),
+        lambda w: _("%(actor)s commented in “%(title)s”, a thread you follow.", actor=w.actor, title=w.title),
+        on=("comment.added",), tell=_comment),
+    "proposal": Kind(
+        "app", _l("A new proposal in the group"),
+        lambda w: _("%(actor)s proposed “%(title)s”. Your vote is needed.", actor=w.actor, title=w.title),
+        on=("proposal.opened",),
+        tell=lambda what: [Notice(group_queries.member_ids(what.group.id), what.subject,
+                                  {"title": what.payload["title"]})]),
+    "closing": Kind(
+        "email", _l("A proposal closes within 24 hours and I haven't voted"),
+        lambda w: _("“%(title)s” closes within 24 hours and you haven't voted yet.", title=w.title)),
+    "amended": Kind(
+        "app", _l("A proposal I voted on is amended"),
+        lambda w: _("%(actor)s amended “%(title)s”, which you voted on.", actor=w.actor, title=w.title),
+        on=("proposal.amended",),
+        tell=lambda what: [Notice(_voters(what.subject), what.subject, dict(what.payload))]),
+    "outcome": Kind(
+        "app", _l("An outcome is recorded"),
+        lambda w: _("The outcome of “%(title)s” is recorded.", title=w.title),
+        on=("outcome.recorded",),
+        tell=lambda what: [Notice(group_queries.member_ids(what.group.id), what.subject.proposal,
+                                  {"title": what.payload["title"], "result": what.payload["result"]})]),
+    "action": Kind(
+        "email", _l("An action is given to me"),
+        lambda w: _("%(actor)s gave you an action: %(title)s.", actor=w.actor, title=w.title),
+        on=("outcome.recorded",), tell=_actions),
+    "action_due": Kind(
+        "app", _l("An action of mine is due"),
+        lambda w: _("Your action is due: %(title)s.", title=w.title)),
+    "review_due": Kind(
+        "app", _l("A decision is due for review (facilitators)"),
+        lambda w: _("The decision “%(title)s” is due for review.", title=w.title)),
+    "care_assigned": Kind(
+        "email", _l("A care task is given to me"),
+        lambda w: _("You hold “%(title)s” in the care rota, the week of %(week)s.", title=w.title, week=w.week),
+        on=("care.override",), tell=_care_assigned),
+    "care_reminder": Kind(
+        "email", _l("My care task starts tomorrow"),
+        lambda w: _("Reminder: your care task “%(title)s” starts tomorrow.", title=w.title)),
+    "swap": Kind(
+        "email", _l("Someone asks me to take over their care task"),
+        lambda w: _("%(actor)s asked you to take over “%(title)s”.", actor=w.actor, title=w.title),
+        on=("care.swap_requested",),
+        tell=lambda what: [Notice([what.subject.to_user_id], what.subject, {"title": what.payload["task"]})]),
+    "swap_accepted": Kind(
+        "app", _l("Someone takes over my care task"),
+        lambda w: _("%(actor)s took over “%(title)s” from you.", actor=w.actor, title=w.title),
+        on=("care.swap_accepted",), tell=_swap_accepted),
+    "swap_cancelled": Kind(
+        "app", _l("A swap request about a care task is cancelled"),
+        lambda w: _("The request to take over “%(title)s”, the week of %(week)s, is cancelled: the rota changed "
+                    "since it was made.", title=w.title, week=w.week),
+        on=("care.swap_cancelled",),
+        tell=lambda what: [Notice([what.subject.from_user_id, what.subject.to_user_id], what.subject,
+                                  dict(what.payload))]),
+    "thanks": Kind(
+        "app", _l("Someone thanks me for care work"), _thanks,
+        on=("care.thanked",),
+        tell=lambda what: [Notice([what.subject.to_user_id], what.subject, {"title": what.payload["message"]})]),
+    "invitation_accepted": Kind(
+        "app", _l("Someone joins by invitation (admins)"),
+        lambda w: _("%(actor)s joined %(group)s by invitation.", actor=w.actor, group=w.group),
+        on=("invitation.accepted",),
+        tell=lambda what: [Notice(group_queries.role_holders(what.group.id, ("admin",)), None,
+                                  dict(what.payload))]),
+}
+DEFAULTS = {name: kind.channel for name, kind in KINDS.items()}
+# Kinds a thread's mute silences; mentions still come through, as they name you.
+MUTABLE = ("reply", "comment")
+CHANNEL_LABELS = {"off": _l("Off"), "app": _l("In Canoe"), "email": _l("In Canoe and by email")}
+# {event kind: the names of the kinds that react to it, in the order above}
+REACTIONS: dict[str, list[str]] = {}
+for _name, _kind in KINDS.items():
+    for _event in _kind.on:
+        REACTIONS.setdefault(_event, []).append(_name)
+
+
 def label(kind: str) -> str:
-    return str(KINDS[kind][1]) if kind in KINDS else kind
+    return str(KINDS[kind].label) if kind in KINDS else kind
 
 
 def describe(note) -> str:
     """One sentence for the inbox and the email, in the current language."""
-    actor = note.actor.display_name if note.actor is not None else _("Someone")
-    title = (note.payload or {}).get("title", "")
-    kind = note.kind
-    if kind == "mention":
-        return _("%(actor)s mentioned you in “%(title)s”.", actor=actor, title=title)
-    if kind == "reply":
-        return _("%(actor)s replied to you in “%(title)s”.", actor=actor, title=title)
-    if kind == "comment":
-        return _("%(actor)s commented in “%(title)s”, a thread you follow.", actor=actor, title=title)
-    if kind == "proposal":
-        return _("%(actor)s proposed “%(title)s”. Your vote is needed.", actor=actor, title=title)
-    if kind == "closing":
-        return _("“%(title)s” closes within 24 hours and you haven't voted yet.", title=title)
-    if kind == "amended":
-        return _("%(actor)s amended “%(title)s”, which you voted on.", actor=actor, title=title)
-    if kind == "outcome":
-        return _("The outcome of “%(title)s” is recorded.", title=title)
-    if kind == "action":
-        return _("%(actor)s gave you an action: %(title)s.", actor=actor, title=title)
-    if kind == "action_due":
-        return _("Your action is due: %(title)s.", title=title)
-    if kind == "review_due":
-        return _("The decision “%(title)s” is due for review.", title=title)
-    if kind == "care_assigned":
-        return _("You hold “%(title)s” in the care rota, the week of %(week)s.", title=title,
-                 week=_week((note.payload or {}).get("week", "")))
-    if kind == "care_reminder":
-        return _("Reminder: your care task “%(title)s” starts tomorrow.", title=title)
-    if kind == "swap":
-        return _("%(actor)s asked you to take over “%(title)s”.", actor=actor, title=title)
-    if kind == "swap_accepted":
-        return _("%(actor)s took over “%(title)s” from you.", actor=actor, title=title)
-    if kind == "swap_cancelled":
-        return _("The request to take over “%(title)s”, the week of %(week)s, is cancelled: the rota changed "
-                 "since it was made.", title=title, week=_week((note.payload or {}).get("week", "")))
-    if kind == "thanks":
-        if title:
-            return _("%(actor)s thanked you: “%(title)s”", actor=actor, title=title)
-        return _("%(actor)s thanked you for your care work.", actor=actor)
-    if kind == "invitation_accepted":
-        return _("%(actor)s joined %(group)s by invitation.", actor=actor,
-                 group=note.group.name if note.group is not None else "")
-    return _("%(actor)s: something new in %(group)s.", actor=actor, group=note.group.name if note.group else "")
+    payload = note.payload or {}
+    words = Words(
+        actor=note.actor.display_name if note.actor is not None else _("Someone"),
+        title=payload.get("title", ""),
+        week=_week(payload.get("week", "")),
+        group=note.group.name if note.group is not None else "",
+    )
+    if note.kind in KINDS:
+        return KINDS[note.kind].says(words)
+    return _("%(actor)s: something new in %(group)s.", actor=words.actor, group=words.group)

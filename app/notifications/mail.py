@@ -24,6 +24,7 @@ from app.core.database import utcnow
 from app.core.extensions import db, mail
 from app.core.i18n import LOCALES, usable_zone
 from app.notifications import kinds, preferences
+from app.notifications.links import link_for
 from app.notifications.models import Notification, OutboxMessage
 
 TOKEN_SALT = "canoe.mail-settings"
@@ -114,8 +115,6 @@ class Rendered:
 
 def render_notification(note: Notification) -> Rendered:
     """The email for one notification: what happened, a link to it, and how to hear less."""
-    from app.notifications.routes import link_for
-
     user = note.user
     with as_reader(user, note.group):
         token = settings_token(user.id, note.group_id, note.kind)

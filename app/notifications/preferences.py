@@ -1,10 +1,12 @@
 """What each member wants to hear, and how: per group and kind, per thread, and their email rhythm."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.core.database import utcnow
 from app.core.errors import Refused
+from app.archive.models import Thread
 from app.core.extensions import db
 from app.groups import policy as groups_policy
 from app.notifications.kinds import DEFAULTS, KINDS
@@ -50,13 +52,6 @@ def subscriptions(user_ids, thread_id: int) -> dict[int, str]:
         select(ThreadSubscription.user_id, ThreadSubscription.state).where(
             ThreadSubscription.thread_id == thread_id, ThreadSubscription.user_id.in_(list(user_ids)))
     ).all())
-
-
-def followers(thread_id: int) -> list[int]:
-    return list(db.session.scalars(
-        select(ThreadSubscription.user_id).where(ThreadSubscription.thread_id == thread_id,
-                                                 ThreadSubscription.state == "follow")
-    ))
 
 
 # ---------------------------------------------------------------- one member's own settings
@@ -162,10 +157,6 @@ def set_thread_state(user, thread, state: str) -> None:
 
 def my_thread_states(user, group) -> list[ThreadSubscription]:
     """Threads of this group I follow or mute, with their threads loaded: one query."""
-    from sqlalchemy.orm import joinedload
-
-    from app.archive.models import Thread
-
     return list(db.session.scalars(
         select(ThreadSubscription).join(Thread, Thread.id == ThreadSubscription.thread_id)
         .where(ThreadSubscription.user_id == user.id, Thread.group_id == group.id, Thread.deleted_at.is_(None))

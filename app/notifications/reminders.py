@@ -14,11 +14,12 @@ from sqlalchemy.orm import selectinload
 from app.core.database import utcnow
 from app.decisions.models import Action, Outcome, Participation, Proposal
 from app.core.extensions import db
+from app.groups import queries as group_queries
 from app.groups.models import Group
 from app.core.i18n import zone_info
 from app.labour import services as care
 from app.labour.models import Assignment, Rota
-from app.notifications.services import notify, role_holders
+from app.notifications.services import notify
 
 CLOSING_WINDOW = timedelta(hours=24)
 
@@ -49,7 +50,7 @@ def closing_soon(now: datetime, report: DueReport) -> None:
     ).all()
     voted = _pairs(select(Participation.proposal_id, Participation.user_id)
                    .where(Participation.proposal_id.in_([p.id for p in proposals])))
-    members = _members({p.group_id for p in proposals})
+    members = group_queries.members_by_group({p.group_id for p in proposals})
     for proposal in proposals:
         report.add("closing", notify(members[proposal.group_id] - voted[proposal.id], "closing", None, proposal.group,
                                      proposal, occasion=proposal.closes_at.isoformat(), title=proposal.title))
@@ -60,14 +61,6 @@ def _pairs(query) -> defaultdict[int, set[int]]:
     for key, user_id in db.session.execute(query):
         found[key].add(user_id)
     return found
-
-
-def _members(group_ids) -> defaultdict[int, set[int]]:
-    """Current members of each group, in one query."""
-    from app.groups.models import Membership
-
-    return _pairs(select(Membership.group_id, Membership.user_id)
-                  .where(Membership.group_id.in_(list(group_ids)), Membership.left_at.is_(None)))
 
 
 def care_tasks(now: datetime, report: DueReport) -> None:
@@ -120,7 +113,7 @@ def reviews_due(now: datetime, report: DueReport) -> None:
     for outcome in outcomes:
         if outcome.review_on > _today(outcome.group, now):
             continue
-        people = role_holders(outcome.group_id, ("facilitator", "admin"))
+        people = group_queries.role_holders(outcome.group_id, ("facilitator", "admin"))
         report.add("review_due", notify(people, "review_due", None, outcome.group, outcome.proposal,
                                         occasion=outcome.review_on.isoformat(), title=outcome.proposal.title))
 

@@ -1,32 +1,33 @@
 """In-app notifications: who is told about what, and how. Never the person who did it, never someone
-outside the group, never someone who left it; each as the member chose (off, in the app, also by email)."""
+outside the group, never someone who left it; each as the member chose (off, in the app, also by email).
+
+`listen` subscribes to the event spine: each event goes to the kinds that react to it (`kinds.KINDS`),
+which say who hears of it. Features never call `notify` themselves; the reminders do, on a schedule."""
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from app.core.database import utcnow
+from app.core.events import Happening, happening, type_name
 from app.core.extensions import db
-from app.groups.models import Membership
+from app.groups.policy import readable_group_ids
+from app.groups.queries import members_among
 from app.notifications import preferences
-from app.notifications.kinds import MUTABLE
+from app.notifications.kinds import KINDS, MUTABLE, REACTIONS
 from app.notifications.models import Notification, OutboxMessage
 
 
-def current_members(group_id: int, user_ids) -> set[int]:
-    """Those of these people who are members of the group now: one query."""
-    if not user_ids:
-        return set()
-    return set(db.session.scalars(
-        select(Membership.user_id).where(Membership.group_id == group_id, Membership.left_at.is_(None),
-                                         Membership.user_id.in_(list(user_ids)))
-    ))
+def listen() -> None:
+    """Hear every event of the spine. Connected by the app factory."""
+    happening.connect(_tell)
 
 
-def role_holders(group_id: int, roles: tuple[str, ...]) -> list[int]:
-    return list(db.session.scalars(
-        select(Membership.user_id).where(Membership.group_id == group_id, Membership.left_at.is_(None),
-                                         Membership.role.in_(roles))
-    ))
+def _tell(kind: str, what: Happening) -> None:
+    """Queue what each kind reacting to this event says, in the event's transaction."""
+    for name in REACTIONS.get(kind, ()):
+        for notice in KINDS[name].tell(what):
+            notify(notice.user_ids, name, what.actor, what.group, notice.target, occasion=notice.occasion,
+                   members_only=notice.members_only, **notice.payload)
 
 
 def notify(user_ids, kind: str, actor, group, target, occasion: str | None = None, members_only: bool = True,
@@ -43,8 +44,8 @@ def notify(user_ids, kind: str, actor, group, target, occasion: str | None = Non
     group_id = getattr(group, "id", None)
     wanted = set(user_ids) - {actor_id, None}
     if group_id is not None and members_only:
-        wanted = current_members(group_id, wanted)
-    target_type = type(target).__name__.lower() if target is not None else None
+        wanted = members_among(group_id, wanted)
+    target_type = type_name(target)
     target_id = getattr(target, "id", None)
     if kind in MUTABLE and payload.get("thread_id"):
         muted = preferences.subscriptions(wanted, payload["thread_id"])
@@ -75,18 +76,9 @@ def notify(user_ids, kind: str, actor, group, target, occasion: str | None = Non
     return made
 
 
-def comment_added(author, thread, comment, already_told) -> list[Notification]:
-    """Everyone following the thread hears of a new comment, unless this comment already told them
-    (a mention, a reply to them)."""
-    followers = set(preferences.followers(thread.id)) - set(already_told)
-    return notify(followers, "comment", author, thread.group, comment, title=thread.title, thread_id=thread.id)
-
-
 def _still_readable(user):
     """Only notifications about a group the person may still read: someone who left a private
     group sees none of its words again, not even in what it once told them."""
-    from app.groups.policy import readable_group_ids
-
     return or_(Notification.group_id.is_(None), Notification.group_id.in_(readable_group_ids(user)))
 
 

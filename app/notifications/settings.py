@@ -2,7 +2,7 @@
 
 Their own blueprint (`notification_settings`), with its own permission table in tests/notifications.
 """
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
@@ -12,11 +12,14 @@ from app.accounts.services import masked_email
 from app.core.errors import Refused, show_on_form
 from app.core.extensions import csrf, db, htmx
 from app.groups.models import Group
-from app.notifications import kinds, mail, preferences, settings_bp as bp
+from app.archive import services as archive
+from app.groups import services as groups
+from app.notifications import kinds, mail, preferences
 from app.notifications.forms import MailSettingsForm, ThreadStateForm
 from app.notifications.models import CHANNELS
-from app.notifications.routes import _archive, _groups
 from app.core.security import render_error
+
+bp = Blueprint("notification_settings", __name__)
 
 
 # ---------------------------------------------------------------- settings
@@ -41,7 +44,7 @@ def settings():
                 return redirect(url_for("notification_settings.settings"))
         else:
             status = 422
-    return render_template("notifications/settings.html", form=form, groups=_groups().my_groups(current_user)), status
+    return render_template("notifications/settings.html", form=form, groups=groups.my_groups(current_user)), status
 
 
 def _wanted_channels() -> dict[str, str]:
@@ -52,7 +55,7 @@ def _wanted_channels() -> dict[str, str]:
 @login_required
 def group_settings(slug):
     """Kind by kind, how I hear of this group: off, in Canoe, or also by email."""
-    group = _groups().group_for(current_user, slug)
+    group = groups.group_for(current_user, slug)
     chosen = preferences.group_preferences(current_user, group)
     error, status = None, 200
     if request.method == "POST":
@@ -81,7 +84,7 @@ def group_settings(slug):
 @login_required
 def thread_settings(thread_id):
     """Follow, normal or mute, for one thread."""
-    thread = _archive().thread_for(current_user, thread_id)
+    thread = archive.thread_for(current_user, thread_id)
     if thread.deleted_at is not None:
         return render_error(404)
     form = ThreadStateForm(data={"state": preferences.thread_state(current_user, thread)})

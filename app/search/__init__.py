@@ -1,6 +1,4 @@
-"""Search across a group's whole history (DESIGN §7): one interface, two backends."""
-from flask import Blueprint
+"""Search across a group's whole history: one interface, two backends (PostgreSQL, whoosh).
 
-bp = Blueprint("search", __name__)
-
-from app.search import models, routes  # noqa: E402,F401
+The blueprint lives in `routes`; the app factory (`app.web`) registers it.
+"""

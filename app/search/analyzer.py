@@ -1,4 +1,4 @@
-"""The one analyzer both search backends use, for indexing and for queries (DESIGN §7).
+"""The one analyzer both search backends use, for indexing and for queries.
 
 Korean has no spaces between a noun and its particle (`협동조합에서`), so no word splitter
 finds `협동조합` in it. Instead every Hangul run becomes overlapping two-syllable terms

@@ -1,12 +1,10 @@
 """The shapes that cross the backend interface: what to look in, and what came back."""
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-if TYPE_CHECKING:
-    from app.search.entries import Entry
+from app.search.entries import Entry
 
 
 @dataclass(frozen=True)

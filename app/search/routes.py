@@ -1,5 +1,5 @@
 """The search page: a plain GET form that htmx turns into results as you type."""
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -13,9 +13,12 @@ from app.core.extensions import db, htmx
 from app.core.forms import day_start
 from app.groups import services as groups
 from app.groups.models import Group
-from app.search import bp, service
+from app.search import service
 from app.search.forms import SearchForm
 from app.search.results import SearchPage
+
+
+bp = Blueprint("search", __name__)
 
 
 @bp.route("/search")

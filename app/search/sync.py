@@ -4,7 +4,7 @@ Flushes note which searchable items changed; `after_commit` indexes them once th
 saved, never inside the transaction, so a locked or broken index can't undo a person's
 work. A rollback forgets what it noted.
 """
-from flask import has_app_context
+from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, inspect, select
 
@@ -66,7 +66,7 @@ def _before_commit(session) -> None:
 
 def _after_commit(session) -> None:
     pending = session.info.pop(PENDING, None)
-    if pending and has_app_context():
+    if pending and has_app_context() and current_app.config["CANOE_SEARCH_SYNC"]:
         service.index_or_queue(pending)
 
 

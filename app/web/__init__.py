@@ -4,21 +4,43 @@ The only module that imports every feature; features never import it.
 """
 import os
 import secrets
+from functools import partial
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
+from app import PACKAGE
+from app.accounts import routes as accounts_routes
+from app.accounts import services as accounts
+from app.archive import routes as archive_routes
+from app.archive import services as archive
+from app.core import i18n, security
 from app.core.config import Config, from_env
 from app.core.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
-from app import PACKAGE
 from app.core.forms import MAX_ROW_ID
+from app.decisions import routes as decisions_routes
+from app.decisions import services as decisions
+from app.decisions import threads as proposal_threads
+from app.decisions.cli import decisions_cli
+from app.groups import routes as groups_routes
+from app.labour import routes as labour_routes
+from app.labour import services as care
+from app.notifications import routes as notifications_routes
+from app.notifications import services as notifications
+from app.notifications import settings as notification_settings
+from app.notifications.cli import mail_cli, notify_cli
+from app.search import routes as search_routes
+from app.search import sync as search_sync
+from app.search.cli import search_cli
+from app.web import pages  # noqa: F401 (adds the pages that gather several features to their blueprints)
+from app.web.demo import demo_command
 
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app: settings → extensions → blueprints → CLI.
+    """Build the app: settings → extensions → blueprints → CLI → who listens to what.
 
     `config` is a mapping laid over the defaults and the environment (tests pass theirs).
     """
@@ -32,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_extensions(app)
     configure_blueprints(app)
     configure_cli(app)
+    configure_listeners(app)
     return app
 
 
@@ -62,11 +85,10 @@ def _instance_secret(app: Flask) -> str:
 
 
 def configure_extensions(app: Flask) -> None:
-    from app.core import i18n, security
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
+    login_manager.user_loader(accounts.user_for_session)
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
@@ -136,35 +158,28 @@ class RowId(IntegerConverter):
 
 def configure_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = RowId
-    from app.accounts import bp as accounts_bp
-    from app.archive import bp as archive_bp
-    from app.decisions import bp as decisions_bp
-    from app.groups import bp as groups_bp
-    from app.labour import bp as labour_bp
-    from app.notifications import bp as notifications_bp
-    from app.notifications import settings_bp as notification_settings_bp
-    from app.search import bp as search_bp
-    from app.search.sync import listen as keep_search_in_step
-
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(groups_bp)
-    app.register_blueprint(archive_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(notification_settings_bp)
-    app.register_blueprint(decisions_bp)
-    app.register_blueprint(labour_bp)
-    app.register_blueprint(search_bp)
-    keep_search_in_step()
+    for blueprint in (
+        accounts_routes.bp, groups_routes.bp, archive_routes.bp, notifications_routes.bp,
+        notification_settings.bp, decisions_routes.bp, labour_routes.bp, search_routes.bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def configure_cli(app: Flask) -> None:
-    from app.decisions.cli import decisions_cli
-    from app.groups.cli import demo_command
-    from app.notifications.cli import mail_cli, notify_cli
-    from app.search.cli import search_cli
+    for command in (demo_command, decisions_cli, search_cli, mail_cli, notify_cli):
+        app.cli.add_command(command)
 
-    app.cli.add_command(demo_command)
-    app.cli.add_command(decisions_cli)
-    app.cli.add_command(search_cli)
-    app.cli.add_command(mail_cli)
-    app.cli.add_command(notify_cli)
+
+def configure_listeners(app: Flask) -> None:
+    """Who hears what: the only place where one feature is connected to another.
+
+    The event spine (`app.core.events`) reaches notifications and the care ledger; the search
+    index follows the session's commits; slots let sibling features ask each other questions.
+    """
+    notifications.listen()
+    care.listen()
+    search_sync.listen()
+    proposal_threads.start.fill(app, partial(archive.start_thread, commit=False))
+    proposal_threads.readable.fill(app, archive.thread_for)
+    proposal_threads.tagged.fill(app, archive.thread_ids_tagged)
+    archive_routes.proposals_in_thread.fill(app, decisions.proposals_in_thread)

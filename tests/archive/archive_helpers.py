@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.archive import services
-from app.archive.models import Comment, Document, Event, Mention, Reaction, ReadState, Revision, Thread
+from app.archive.models import Comment, Document, Mention, Reaction, ReadState, Thread
+from app.core.events import Event
+from app.core.revisions import Revision
 from app.core.extensions import db
 from app.groups.models import Group
 from app.notifications.models import Notification

@@ -1,7 +1,8 @@
 """Documents (folders, tags, edits, delete) and the history of everything that is edited."""
 import re
 
-from app.archive.models import Comment, Document, Revision, Thread
+from app.archive.models import Comment, Document, Thread
+from app.core.revisions import Revision
 from app.core.extensions import db
 from tests.archive.archive_helpers import comment_block, private, public  # noqa: F401 (fixtures)
 

@@ -18,7 +18,8 @@ from werkzeug.datastructures import FileStorage
 
 from app.accounts.models import LoginSession
 from app.archive import export, services
-from app.archive.models import Attachment, Comment, Document, Event, Thread
+from app.archive.models import Attachment, Comment, Document, Thread
+from app.core.events import Event
 from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Invitation

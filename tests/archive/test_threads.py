@@ -3,7 +3,9 @@ import re
 
 from sqlalchemy import select
 
-from app.archive.models import Comment, Event, Revision, Tag, Thread
+from app.archive.models import Comment, Tag, Thread
+from app.core.events import Event
+from app.core.revisions import Revision
 from app.core.extensions import db
 from tests.archive.archive_helpers import HX, comment_ids_on, private, public  # noqa: F401 (fixtures)
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 
 from app.accounts.models import User
-from app.archive.models import Event
+from app.core.events import Event
 from app.core.extensions import db
 from tests.archive.archive_helpers import private, public  # noqa: F401 (fixtures)
 

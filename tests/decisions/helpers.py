@@ -14,10 +14,12 @@ from sqlalchemy import func, select, update
 
 from app.accounts import services as accounts
 from app.accounts.models import User
-from app.archive.models import Event, Revision
+from app.core.events import Event
+from app.core.revisions import Revision
 from app.decisions import services
 from app.decisions.models import Action, Outcome, Participation, PollOption, Proposal, Vote
 from app.core.extensions import db
+from app.groups import queries as group_queries
 from app.groups import services as groups
 from app.groups.models import Group
 from app.notifications.models import Notification
@@ -83,7 +85,7 @@ class Board:
             else:
                 person = accounts.register(f"{handle}@example.org", PASSWORD, name or handle.title(), handle, "en")
             target = db.session.get(Group, group_id or self.group_id)
-            admin = next(m.user for m in groups.current_members(target) if m.role == "admin")
+            admin = next(m.user for m in group_queries.current_members(target) if m.role == "admin")
             _, token = groups.create_invitation(admin, target, role, 7, 1)
             groups.accept_invitation(person, token)
             self.extra[handle] = person.id

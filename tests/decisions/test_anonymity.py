@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.archive.models import Event
+from app.core.events import Event
 from app.decisions.models import Participation, Vote
 from app.core.extensions import db
 from tests.conftest import ROLES

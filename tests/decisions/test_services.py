@@ -7,7 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.archive import services as archive
-from app.archive.models import Event, Revision, Thread
+from app.archive.models import Thread
+from app.core.events import Event
+from app.core.revisions import Revision
 from app.decisions import services
 from app.decisions.models import Action, Outcome, Participation, Proposal, Vote
 from app.core.errors import Refused

@@ -1,7 +1,7 @@
 """Small helpers the group tests share: counting rows, reading the timeline, joining people."""
 from sqlalchemy import func, select
 
-from app.archive.models import Event
+from app.core.events import Event
 from app.core.extensions import db
 from app.groups import services
 from app.groups.models import Group, Membership

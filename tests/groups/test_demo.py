@@ -2,10 +2,10 @@
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.archive.models import Event
+from app.core.events import Event
 from app.core.extensions import db
 from app.groups import policy
-from app.groups.cli import DEMO_PASSWORD
+from app.web.demo import DEMO_PASSWORD
 from app.groups.models import Group, Membership
 from tests.groups.helpers import count, group
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.archive.models import Event
+from app.core.events import Event
 from app.core.extensions import db
 from app.groups import policy, services
 from app.groups.models import Group, Membership

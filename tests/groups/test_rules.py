@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound
 
-from app.archive.models import Event
+from app.core.events import Event
 from app.core.errors import Refused
 from app.core.extensions import db
 from app.groups import policy, services

@@ -24,7 +24,7 @@ def backend_name(request):
 @pytest.fixture
 def app(make_app, backend_name):
     """The shared `app` fixture, on this test's backend (client, make_user… all follow)."""
-    return make_app(CANOE_SEARCH_BACKEND=backend_name)
+    return make_app(CANOE_SEARCH_BACKEND=backend_name, CANOE_SEARCH_SYNC=True)
 
 
 class Finder:

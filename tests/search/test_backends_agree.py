@@ -18,7 +18,7 @@ if ON_POSTGRES:
         rng = random.Random(7)
         for i in range(60):
             scene.thread(title=" ".join(rng.sample(WORDS, 2)), body=" ".join(rng.sample(WORDS, 5)) + f" {i}")
-        other = make_app(CANOE_SEARCH_BACKEND="postgres" if backend_name == "whoosh" else "whoosh")
+        other = make_app(CANOE_SEARCH_BACKEND="postgres" if backend_name == "whoosh" else "whoosh", CANOE_SEARCH_SYNC=True)
         with other.app_context():
             service.rebuild()
         for query in QUERIES:

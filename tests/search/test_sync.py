@@ -46,7 +46,7 @@ def index_locked(app):
 
 @pytest.fixture
 def app(make_app, backend_name):
-    return make_app(CANOE_SEARCH_BACKEND=backend_name, CANOE_SEARCH_LOCK_TIMEOUT=0.5)
+    return make_app(CANOE_SEARCH_BACKEND=backend_name, CANOE_SEARCH_LOCK_TIMEOUT=0.5, CANOE_SEARCH_SYNC=True)
 
 
 def test_new_edited_and_deleted_threads_update_results(scene, finder, cast):

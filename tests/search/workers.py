@@ -12,7 +12,8 @@ def write_threads(database_url: str, instance_path: str, backend: str, slug: str
     from app.groups.models import Group
 
     settings = from_env(TestConfig)
-    settings.update(SQLALCHEMY_DATABASE_URI=database_url, CANOE_SEARCH_BACKEND=backend, CANOE_SEARCH_LOCK_TIMEOUT=0.5)
+    settings.update(SQLALCHEMY_DATABASE_URI=database_url, CANOE_SEARCH_BACKEND=backend, CANOE_SEARCH_LOCK_TIMEOUT=0.5,
+                    CANOE_SEARCH_SYNC=True)
     app = create_app(settings)
     app.instance_path = instance_path
     for i in range(count):

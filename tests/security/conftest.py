@@ -23,7 +23,7 @@ def world_app(migrated_database, tmp_path_factory):
     else:
         shutil.copy(migrated_database, folder / "canoe.db")
         url = f"sqlite:///{folder / 'canoe.db'}"
-    app = create_app(_settings(None, url, WTF_CSRF_ENABLED=True))
+    app = create_app(_settings(url, WTF_CSRF_ENABLED=True))
     app.instance_path = str(folder / "instance")
     os.makedirs(app.instance_path, exist_ok=True)
     yield app

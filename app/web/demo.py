@@ -1,12 +1,21 @@
-"""`flask demo`: a small bilingual co-op to explore Canoe with."""
+"""`flask demo`: a small bilingual co-op to explore Canoe with.
+
+It fills every feature (groups, archive, decisions, care work), so it lives with the wiring.
+"""
+from datetime import timedelta
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from app.accounts import services as accounts
 from app.accounts.models import User
+from app.archive import services as archive
 from app.core.extensions import db
-from app.groups import services
+from app.decisions import services as decisions
+from app.groups import policy, services
+from app.labour import services as care
+from app.labour.models import Assignment
 
 DEMO_PASSWORD = "canoe-demo-2026"
 PEOPLE = [
@@ -48,7 +57,7 @@ def demo_command(if_empty: bool) -> None:
     )
     for person in (hana, alex):
         services.add_to_working_group(sam, circle, person.id)
-    services.set_capacity(hana, coop, services.policy.membership(hana, coop).id, 50)
+    services.set_capacity(hana, coop, policy.membership(hana, coop).id, 50)
     _conversations(coop, minji, sam, jiho, hana, alex)
     _care_work(coop, sam, minji)
     click.echo("Demo co-op ready: 햇살 협동조합 · Sunshine Co-op (/g/sunshine)")
@@ -59,11 +68,6 @@ def demo_command(if_empty: bool) -> None:
 
 def _conversations(coop, minji, sam, jiho, hana, alex) -> None:
     """A few threads, a document and two proposals, so the archive has something in it."""
-    from datetime import timedelta
-
-    from app.archive import services as archive
-    from app.decisions import services as decisions
-
     kitchen = archive.start_thread(
         minji, coop, "11월 동네 부엌 준비 · Preparing the November kitchen",
         "이번 달 동네 부엌은 토요일 점심입니다. 장보기와 요리, 정리를 나눠 맡아요.\n\n"
@@ -102,15 +106,6 @@ def _conversations(coop, minji, sam, jiho, hana, alex) -> None:
 
 def _care_work(coop, facilitator, confirmer) -> None:
     """The care rota started with the starter tasks and planned ahead."""
-    from datetime import timedelta
-
-    from app.labour import services as care
-
-    from sqlalchemy import select
-
-    from app.accounts.models import User
-    from app.labour.models import Assignment
-
     today = care.today_in(coop)
     care.set_up(facilitator, coop, today - timedelta(days=today.weekday()), 8, starter=True)
     care.generate(facilitator, coop)
