@@ -1,6 +1,6 @@
 """Benchmarks: `python -m bench.<name>` builds its data, measures, and prints JSON lines.
 
-Each line is `{"bench": ..., "metric": ..., "value": N, "unit": ...}` (DESIGN.md §9).
+Each line is `{"bench": ..., "metric": ..., "value": N, "unit": ...}` (README.md, "Benchmarks").
 Benchmarks are not timed tests: they report, and exit non-zero only when a rule they check
 (such as "a page runs a fixed number of queries") is broken.
 

@@ -19,7 +19,9 @@ import pstats
 import random
 import sys
 
-from app.archive import services as archive
+from app.archive import comments as archive_comments
+from app.archive import reactions as archive_reactions
+from app.archive import threads as archive_threads
 from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Membership
@@ -72,23 +74,23 @@ def build_thread(rng: random.Random, group, people: list, title: str, count: int
     """A thread of `count` comments written through the services (markdown, mentions, events,
     notifications, read state, as in real use), with reactions, a few edits and one deletion."""
     handles = [p.handle for p in people]
-    thread = archive.start_thread(rng.choice(people), group, title, body(rng, handles), ["bench"])
+    thread = archive_threads.start_thread(rng.choice(people), group, title, body(rng, handles), ["bench"])
     ids: list[int] = []
     for _ in range(count):
-        comment = archive.add_comment(rng.choice(people), thread, body(rng, handles), parent_for(rng, ids))
+        comment = archive_comments.add_comment(rng.choice(people), thread, body(rng, handles), parent_for(rng, ids))
         ids.append(comment.id)
-    comments = archive.thread_comments(thread)
+    comments = archive_comments.thread_comments(thread)
     for comment in rng.sample(comments, max(1, count // 3)):
         for person in rng.sample(people, rng.randint(1, 4)):
-            archive.toggle_reaction(person, comment, rng.choice(("thanks", "agree", "heart", "celebrate", "thinking")))
+            archive_reactions.toggle_reaction(person, comment, rng.choice(("thanks", "agree", "heart", "celebrate", "thinking")))
     for comment in rng.sample(comments, max(1, count // 50)):
         author = next(p for p in people if p.id == comment.author_id)
-        archive.edit_comment(author, comment, comment.body_md + "\n\n(edited: fixed the date)")
+        archive_comments.edit_comment(author, comment, comment.body_md + "\n\n(edited: fixed the date)")
     with_replies = {c.parent_id for c in comments if c.parent_id}
     deletable = [c for c in comments if c.id in with_replies]
     if count >= 100 and deletable:
         victim = rng.choice(deletable)
-        archive.delete_comment(next(p for p in people if p.id == victim.author_id), victim)
+        archive_comments.delete_comment(next(p for p in people if p.id == victim.author_id), victim)
     return thread
 
 
@@ -117,7 +119,7 @@ def build():
     small = build_thread(rng, group, people, "Saturday market rota", 10)
     large = build_thread(rng, group, people, "Our kitchen budget for next year", 500)
     for thread in (small, large):
-        note(f"thread {thread.id}: {shape(archive.thread_comments(thread))}")
+        note(f"thread {thread.id}: {shape(archive_comments.thread_comments(thread))}")
     return small.id, large.id
 
 

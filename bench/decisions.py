@@ -24,7 +24,11 @@ from sqlalchemy import func, insert, select
 from app.archive.models import Thread
 from app.core.database import utcnow
 from app.decisions import rules
-from app.decisions import services as decisions
+from app.decisions.ballots import voter_key
+from app.decisions.closing import close
+from app.decisions.outcomes import ActionDraft, record_outcome
+from app.decisions.proposals import Draft, amend, propose
+from app.decisions.votes import cast_vote, settle_objection
 from app.decisions.models import CHOICES, NEEDS_REASON, STOPPING, Action, Outcome, Participation, Proposal, Vote
 from app.core.extensions import db
 from app.groups import services as groups
@@ -78,7 +82,7 @@ def _votes_for(rng, proposal, kind: str, voters: list, version: int, closed: boo
             state = rng.choices(("open", "resolved", "withdrawn"), weights=(3, 5, 2) if closed else (6, 3, 1))[0]
         reason = rng.choice(REASONS) if choice in NEEDS_REASON or kind == "advice" or rng.random() < 0.1 else ""
         votes.append(dict(
-            proposal_id=proposal_id, voter_key=decisions.voter_key(proposal, user.id), user_id=user.id,
+            proposal_id=proposal_id, voter_key=voter_key(proposal, user.id), user_id=user.id,
             choice=choice, option_ids=[], reason_md=reason, reason_html=str(render(reason)) if reason else "",
             proposal_version=version, is_current=True, objection_state=state, created_at=when,
         ))
@@ -105,7 +109,7 @@ def build(size: str):
     # Representative ones through the services: an open consent proposal that about 40 members
     # voted on (two objections, one resolved after an amendment) — the page measured — and one
     # closed with its outcome recorded, with actions.
-    target = decisions.propose(people[3], group, decisions.Draft(
+    target = propose(people[3], group, Draft(
         title="Share the Saturday set-up between two teams",
         body="From next month **two teams** alternate the Saturday set-up.\n\n- Team A: 1st and 3rd\n"
              "- Team B: 2nd and 4th\n\nWe review it after three months.",
@@ -115,22 +119,22 @@ def build(size: str):
     objectors = {voters[5].id, voters[11].id}
     for i, person in enumerate(voters):
         if person.id in objectors:
-            decisions.cast_vote(person, target, "object", rng.choice(REASONS))
+            cast_vote(person, target, "object", rng.choice(REASONS))
         elif i % 9 == 4:
-            decisions.cast_vote(person, target, "concern", rng.choice(REASONS))
+            cast_vote(person, target, "concern", rng.choice(REASONS))
         else:
-            decisions.cast_vote(person, target, "consent", "" if i % 4 else "Safe enough to try.")
-    decisions.amend(people[3], target, target.title, target.body_md + "\n\nEach team has at least one key-holder.")
-    decisions.settle_objection(voters[5], target, "resolved")
+            cast_vote(person, target, "consent", "" if i % 4 else "Safe enough to try.")
+    amend(people[3], target, target.title, target.body_md + "\n\nEach team has at least one key-holder.")
+    settle_objection(voters[5], target, "resolved")
 
-    done = decisions.propose(people[4], group, decisions.Draft(title="Adopt the new cleaning checklist",
-                                                              body="Use the checklist from the handbook.", days=3))
+    done = propose(people[4], group, Draft(title="Adopt the new cleaning checklist",
+                                           body="Use the checklist from the handbook.", days=3))
     for person in people[5:30]:
-        decisions.cast_vote(person, done, "consent")
-    decisions.close(facilitators[0], done)
-    decisions.record_outcome(facilitators[0], done, STATEMENTS[0], "adopted", (now + timedelta(days=60)).date(), [
-        decisions.ActionDraft("Print the checklist for the kitchen", viewer.id, (now + timedelta(days=7)).date()),
-        decisions.ActionDraft("Tell the Saturday volunteers", people[9].id, None),
+        cast_vote(person, done, "consent")
+    close(facilitators[0], done)
+    record_outcome(facilitators[0], done, STATEMENTS[0], "adopted", (now + timedelta(days=60)).date(), [
+        ActionDraft("Print the checklist for the kitchen", viewer.id, (now + timedelta(days=7)).date()),
+        ActionDraft("Tell the Saturday volunteers", people[9].id, None),
     ])
 
     # The rest in bulk, in one transaction: threads, proposals, votes, participations, outcomes, actions.

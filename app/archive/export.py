@@ -39,7 +39,7 @@ from app.archive.models import (
     document_tags,
     thread_tags,
 )
-from app.archive.services import SHOWN_DEPTH
+from app.archive.comments import comment_tree, in_reading_order
 from app.core.events import Event
 from app.core.extensions import db
 from app.core.revisions import Revision
@@ -393,34 +393,10 @@ def _thread_markdown(thread, comments: list, tags: list[str], attached, people, 
         lines += file_lines + [""]
     shown = [c for c in comments if c.deleted_at is None]
     lines += ["---", "", "## " + ngettext("%(num)d reply", "%(num)d replies", len(shown)), ""]
-    for comment, depth, replying_to in _in_reading_order(comments):
-        lines += [_quoted(_comment_markdown(comment, replying_to, attached, people, zone), depth), ""]
+    # The thread page's own tree: the same nesting, the same deleted placeholders, the same order.
+    for node in in_reading_order(comment_tree(comments)):
+        lines += [_quoted(_comment_markdown(node.comment, node.answers, attached, people, zone), node.depth), ""]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _in_reading_order(comments: list) -> Iterator[tuple[object, int, object | None]]:
-    """(comment, quote depth, whom it replies to when shown shallower than it is), depth first.
-
-    Like the thread page: nested up to SHOWN_DEPTH, deeper replies at that depth saying
-    whom they answer; a deleted comment stays only while replies hang under it.
-    """
-    children: dict[int | None, list] = {}
-    by_id = {c.id: c for c in comments}
-    for c in comments:
-        parent = c.parent_id if c.parent_id in by_id else None
-        children.setdefault(parent, []).append(c)
-
-    def has_replies(c) -> bool:
-        return bool(children.get(c.id))
-
-    stack = [(c, 1) for c in reversed(children.get(None, []))]
-    while stack:
-        comment, depth = stack.pop()
-        if comment.deleted_at is None or has_replies(comment):
-            shown_depth = min(depth, SHOWN_DEPTH)
-            replying_to = by_id[comment.parent_id] if depth > SHOWN_DEPTH else None
-            yield comment, shown_depth, replying_to
-        stack.extend((child, depth + 1) for child in reversed(children.get(comment.id, [])))
 
 
 def _comment_markdown(comment, replying_to, attached, people, zone) -> str:

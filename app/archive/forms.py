@@ -6,9 +6,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.archive.files import EXTENSIONS, human_size
-from app.archive.models import REACTIONS
+from app.archive.models import FOLDER_MAX, REACTIONS, TAG_MAX
 from app.core.forms import TextForm, UploadForm
-from app.core.text import TITLE_MAX
+from app.core.text import TITLE_MAX, TITLE_TOO_LONG
 
 MAX_BODY = 50_000
 
@@ -21,10 +21,8 @@ def _body(label, required=True):
 
 
 def _title():
-    return StringField(
-        _l("Title"),
-        validators=[DataRequired(_l("Give it a title.")), Length(max=TITLE_MAX, message=_l("A title is at most 200 characters."))],
-    )
+    return StringField(_l("Title"), validators=[DataRequired(_l("Give it a title.")),
+                                                Length(max=TITLE_MAX, message=TITLE_TOO_LONG)])
 
 
 class TagsField(StringField):
@@ -89,7 +87,7 @@ class DocumentForm(UploadForm):
     folder = StringField(
         _l("Folder"),
         description=_l("e.g. Minutes, Policies, Handbook. Leave empty for the top level."),
-        validators=[Length(max=80, message=_l("A folder name is at most 80 characters."))],
+        validators=[Length(max=FOLDER_MAX, message=_l("A folder name is at most 80 characters."))],
     )
     body = _body(_l("Text"))
     tags = _tags()
@@ -122,6 +120,6 @@ class TimelineForm(TextForm):
         validators=[Optional()],
     )
     person = SelectField(_l("Who"), coerce=lambda v: int(v) if v else None, validate_choice=False, validators=[Optional()])
-    tag = StringField(_l("Tag"), validators=[Optional(), Length(max=40)])
+    tag = StringField(_l("Tag"), validators=[Optional(), Length(max=TAG_MAX)])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Until"), validators=[Optional()])

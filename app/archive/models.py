@@ -9,9 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import UTCDateTime, utcnow
 from app.core.extensions import db
+from app.core.text import TITLE_MAX
 
 
 REACTIONS = ("thanks", "agree", "heart", "celebrate", "thinking")
+TAG_MAX = 40  # characters in a tag
+FOLDER_MAX = 80  # characters in a document's folder path
 
 
 thread_tags = db.Table(
@@ -31,7 +34,7 @@ class Tag(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
-    name: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(TAG_MAX))
 
     __table_args__ = (UniqueConstraint("group_id", "name", name="uq_tags_group_name"),)
 
@@ -44,7 +47,7 @@ class Thread(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
     body_md: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -133,8 +136,8 @@ class Document(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
-    folder: Mapped[str] = mapped_column(String(80), default="")
-    title: Mapped[str] = mapped_column(String(200))
+    folder: Mapped[str] = mapped_column(String(FOLDER_MAX), default="")
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
     body_md: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -35,3 +35,10 @@ class Missing(LookupError):
 
 class NotAllowed(PermissionError):
     """The person may see the thing but not do this to it. The web answers 403."""
+
+
+def require(allowed: bool) -> None:
+    """A service's own check of a policy answer (`require(policy.can_post(user, thread))`):
+    the route asked first, this makes sure no other caller (CLI, email, a test) skips it."""
+    if not allowed:
+        raise NotAllowed()

@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError
 
 LOCALES = ("ko", "en")
 
-# Babel's own long forms are verbose in Korean; these are the forms UI.md asks for.
+# Babel's own long forms are verbose in Korean; these are the forms Canoe shows: 2026년 11월 21일 (토) 오후 3:00, Sat 21 Nov 2026, 3:00 PM.
 DATETIME_PATTERNS = {"ko": "y년 M월 d일 (E) aaaa h:mm", "en": "EEE d MMM y, h:mm a"}
 DATE_PATTERNS = {"ko": "y년 M월 d일 (E)", "en": "EEE d MMM y"}
 

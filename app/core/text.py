@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from app.core.errors import Refused
 
 TITLE_MAX = 200  # threads, documents and proposals alike; the title columns hold this many
+TITLE_TOO_LONG = _l("A title is at most %(max)s characters.", max=TITLE_MAX)  # the check and every form say it alike
 
 
 def check_title(title: str | None) -> str:
@@ -13,7 +14,7 @@ def check_title(title: str | None) -> str:
     if not title:
         raise Refused(_l("Give it a title."), "title")
     if len(title) > TITLE_MAX:
-        raise Refused(_l("A title is at most 200 characters."), "title")
+        raise Refused(TITLE_TOO_LONG, "title")
     return title
 
 

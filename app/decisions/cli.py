@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from app.decisions import services
+from app.decisions import closing
 
 decisions_cli = AppGroup("decisions", help="Proposals and the decision register.")
 
@@ -10,5 +10,5 @@ decisions_cli = AppGroup("decisions", help="Proposals and the decision register.
 @decisions_cli.command("close-due")
 def close_due_command() -> None:
     """Close every proposal whose closing time has passed. Safe to run every minute."""
-    closed = services.close_due()
+    closed = closing.close_due()
     click.echo(f"Closed {closed} proposal(s).")

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.core.forms import TextForm
 from app.core.i18n import local_to_utc
-from app.core.text import TITLE_MAX
+from app.core.text import TITLE_MAX, TITLE_TOO_LONG
 
 # SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples (an error under pytest).
 KIND_CHOICES = [
@@ -84,7 +84,7 @@ def closing_time(field) -> datetime | None:
 class ProposalForm(TextForm):
     title = StringField(
         _l("Title"),
-        validators=[DataRequired(_l("Give it a title.")), Length(max=TITLE_MAX, message=_l("A title is at most 200 characters."))],
+        validators=[DataRequired(_l("Give it a title.")), Length(max=TITLE_MAX, message=TITLE_TOO_LONG)],
     )
     body = TextAreaField(
         _l("What we propose"),
@@ -123,7 +123,7 @@ class VoteForm(TextForm):
 class AmendForm(TextForm):
     title = StringField(
         _l("Title"),
-        validators=[DataRequired(_l("Give it a title.")), Length(max=TITLE_MAX, message=_l("A title is at most 200 characters."))],
+        validators=[DataRequired(_l("Give it a title.")), Length(max=TITLE_MAX, message=TITLE_TOO_LONG)],
     )
     body = TextAreaField(_l("What we propose"), validators=[DataRequired(_l("Write something first.")), Length(max=50_000)])
 

@@ -72,7 +72,7 @@ class Vote(db.Model):
     proposal's own `ballot_key` and the vote has no time. At close an anonymous proposal's
     votes are *sealed*: rewritten as fresh rows in an order of their content, with no voter
     key, no time and no version, and every earlier row deleted, so nothing stored links a
-    ballot to a person (services.seal).
+    ballot to a person (ballots.seal).
     """
 
     __tablename__ = "votes"

@@ -1,6 +1,8 @@
+"""The decisions pages. Each route loads what it is about (Missing if the viewer can't see it),
+asks `policy` once, then hands over to a service; htmx gets the `votes` block of the proposal page."""
 import io
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
@@ -8,7 +10,7 @@ from wtforms import SelectChoice
 
 from app.core import spreadsheet
 from app.core.database import utcnow
-from app.decisions import policy, services, threads
+from app.decisions import ballots, closing, outcomes, policy, proposals, queries, threads, votes
 from app.decisions.forms import (
     CHOICE_LABELS,
     RESULT_LABELS,
@@ -21,7 +23,7 @@ from app.decisions.forms import (
     closing_time,
 )
 from app.decisions.models import CHOICES
-from app.core.errors import Refused, show_on_form
+from app.core.errors import Missing, Refused, require, show_on_form
 from app.core.extensions import htmx
 from app.core.forms import MAX_ROW_ID
 from app.core.revisions import show_history
@@ -40,7 +42,7 @@ def _group(slug):
 
 
 def _proposal(proposal_id):
-    proposal = services.proposal_for(current_user, proposal_id)
+    proposal = queries.proposal_for(current_user, proposal_id)
     g.group = proposal.group
     return proposal
 
@@ -59,7 +61,7 @@ def _labels(state):
 def index(slug):
     group = _group(slug)
     return render_template(
-        "decisions/index.html", group=group, lists=services.group_proposals(current_user, group),
+        "decisions/index.html", group=group, lists=queries.group_proposals(current_user, group),
         can_propose=policy.can_propose(current_user, group), can_admin=group_policy.can_admin(current_user, group),
     )
 
@@ -68,14 +70,13 @@ def index(slug):
 @login_required
 def new(slug):
     group = _group(slug)
-    if not policy.can_propose(current_user, group):
-        abort(403)
+    require(policy.can_propose(current_user, group))
     thread = _thread(group)
     form = ProposalForm()
     if request.method == "GET" and thread is not None:
         form.title.data = thread.title
     if form.validate_on_submit():
-        draft = services.Draft(
+        draft = proposals.Draft(
             title=form.title.data, body=form.body.data, days=form.days.data, kind=form.kind.data,
             closes_at=closing_time(form.closes_at), quorum_percent=form.quorum_percent.data or 0,
             anonymous=form.anonymous.data, hide_results=form.hide_results.data,
@@ -83,7 +84,7 @@ def new(slug):
             options=tuple((form.options.data or "").splitlines()), multiple_choice=form.multiple_choice.data,
         )
         try:
-            proposal = services.propose(current_user, group, draft, thread)
+            proposal = proposals.propose(current_user, group, draft, thread)
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
@@ -98,25 +99,25 @@ def _thread(group):
     if not thread_id:
         return None
     if not 1 <= thread_id <= MAX_ROW_ID:
-        abort(404)
+        raise Missing()
     thread = threads.readable(current_user, thread_id)
     if thread.group_id != group.id:
-        abort(404)
+        raise Missing()
     return thread
 
 
-def _page_context(proposal, vote_form=None):
-    """Everything the proposal page shows, in a fixed number of queries.
+def votes_context(proposal, user, vote_form=None) -> dict:
+    """What the `votes` block shows (the page, or the block alone for htmx), in a fixed number of queries.
 
     What may not be shown yet is not handed to the template at all: no votes (counts, reasons)
     while results are hidden, no tally on an open anonymous proposal, no list of who took part
     while an anonymous proposal is open.
     """
-    votes = services.current_votes(proposal)
-    mine = services.my_vote(current_user, proposal, votes)
-    can_see_results = services.results_visible(proposal)
-    show_people = services.participation_visible(proposal)
-    took_part = services.participants(proposal) if show_people else []
+    current = ballots.current_votes(proposal)
+    mine = ballots.my_vote(user, proposal, current)
+    can_see_results = ballots.results_visible(proposal)
+    show_people = ballots.participation_visible(proposal)
+    took_part = ballots.participants(proposal) if show_people else []
     voter_ids = {p.user_id for p in took_part}
     members = group_queries.current_members(proposal.group) if show_people and proposal.status == "open" else []
     if vote_form is None:
@@ -125,21 +126,29 @@ def _page_context(proposal, vote_form=None):
             vote_form.choice.data, vote_form.option_ids.data = mine.choice, list(mine.option_ids or [])
     sealed_open = proposal.anonymous and not can_see_results
     return dict(
-        proposal=proposal, group=proposal.group, votes=votes if can_see_results else [], mine=mine,
-        vote_form=vote_form, result=None if sealed_open else services.live_result(proposal, votes),
+        proposal=proposal, votes=current if can_see_results else [], mine=mine, vote_form=vote_form,
+        result=None if sealed_open else queries.live_result(proposal, current),
         took_part=took_part, not_yet=[m for m in members if m.user_id not in voter_ids],
         can_see_results=can_see_results, choices=CHOICES[proposal.kind],
-        can_vote=policy.can_vote(current_user, proposal), can_amend=policy.can_amend(current_user, proposal),
-        can_facilitate=policy.can_facilitate(current_user, proposal),
-        can_withdraw=policy.can_withdraw(current_user, proposal),
-        options={o.id: o for o in proposal.options}, closing_form=ClosingForm(formdata=None),
+        can_vote=policy.can_vote(user, proposal), options={o.id: o for o in proposal.options},
+    )
+
+
+def page_context(proposal, user, vote_form=None) -> dict:
+    """Everything the proposal page shows: the votes block and what surrounds it."""
+    actions = proposal.outcome.actions if proposal.outcome else []
+    return dict(
+        votes_context(proposal, user, vote_form), group=proposal.group,
+        can_amend=policy.can_amend(user, proposal), can_facilitate=policy.can_facilitate(user, proposal),
+        can_withdraw=policy.can_withdraw(user, proposal), closing_form=ClosingForm(formdata=None),
+        can_mark_done={a.id for a in actions if policy.can_mark_done(user, a)},
     )
 
 
 @bp.route("/p/<int:proposal_id>")
 def show(proposal_id):
     proposal = _proposal(proposal_id)
-    return render_template("decisions/show.html", **_page_context(proposal))
+    return render_template("decisions/show.html", **page_context(proposal, current_user))
 
 
 @bp.route("/p/<int:proposal_id>/history")
@@ -152,12 +161,13 @@ def history(proposal_id):
 @login_required
 def vote(proposal_id):
     proposal = _proposal(proposal_id)
+    require(policy.can_take_part(current_user, proposal))
     form = VoteForm()
     status = 200
     if form.validate_on_submit():
         try:
-            services.cast_vote(current_user, proposal, form.choice.data or "", form.reason.data,
-                               form.option_ids.data or [])
+            votes.cast_vote(current_user, proposal, form.choice.data or "", form.reason.data,
+                            form.option_ids.data or [])
         except Refused as refusal:
             show_on_form(form, refusal)
             status = 422
@@ -168,18 +178,18 @@ def vote(proposal_id):
             form = None
     else:
         status = 422
-    context = _page_context(proposal, form)
     if htmx:
-        return render_block("decisions/show.html", "votes", **context), status
-    return render_template("decisions/show.html", **context), status
+        return render_block("decisions/show.html", "votes", **votes_context(proposal, current_user, form)), status
+    return render_template("decisions/show.html", **page_context(proposal, current_user, form)), status
 
 
 @bp.route("/p/<int:proposal_id>/objection", methods=["POST"])
 @login_required
 def objection(proposal_id):
     proposal = _proposal(proposal_id)
+    require(policy.can_take_part(current_user, proposal))
     try:
-        services.settle_objection(current_user, proposal, request.form.get("state", ""))
+        votes.settle_objection(current_user, proposal, request.form.get("state", ""))
     except Refused as refusal:
         flash(str(refusal.message), "error")
     else:
@@ -191,14 +201,13 @@ def objection(proposal_id):
 @login_required
 def amend(proposal_id):
     proposal = _proposal(proposal_id)
-    if not policy.can_amend(current_user, proposal):
-        abort(403)
+    require(policy.can_amend(current_user, proposal))
     form = AmendForm(obj=proposal)
     if request.method == "GET":
         form.body.data = proposal.body_md
     if form.validate_on_submit():
         try:
-            services.amend(current_user, proposal, form.title.data, form.body.data)
+            proposals.amend(current_user, proposal, form.title.data, form.body.data)
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
@@ -207,15 +216,16 @@ def amend(proposal_id):
     return render_template("decisions/amend.html", proposal=proposal, group=proposal.group, form=form), _status(form)
 
 
-def _change(proposal_id, change, done_message, closing=False):
-    """Run one lifecycle change; a refusal becomes a flashed message. Back to the proposal either way."""
+def _change(proposal_id, allowed, change, done_message, new_closing_time=False):
+    """Run one lifecycle change if `allowed`; a refusal becomes a flashed message. Back to the proposal either way."""
     proposal = _proposal(proposal_id)
+    require(allowed(current_user, proposal))
     try:
-        if closing:
+        if new_closing_time:
             form = ClosingForm()
             if not form.validate_on_submit():
                 errors = [e for field_errors in form.errors.values() for e in field_errors]
-                raise Refused(errors[0] if errors else _("Choose between 1 and %(days)s days.", days=services.MAX_DAYS))
+                raise Refused(errors[0] if errors else _("Choose between 1 and %(days)s days.", days=closing.MAX_DAYS))
             change(proposal, days=form.days.data, closes_at=closing_time(form.closes_at))
         else:
             change(proposal)
@@ -229,28 +239,30 @@ def _change(proposal_id, change, done_message, closing=False):
 @bp.route("/p/<int:proposal_id>/open", methods=["POST"])
 @login_required
 def open_draft(proposal_id):
-    return _change(proposal_id, lambda p, **when: services.open_draft(current_user, p, **when),
-                   _("The proposal is open for votes."), closing=True)
+    return _change(proposal_id, policy.can_open, lambda p, **when: proposals.open_draft(current_user, p, **when),
+                   _("The proposal is open for votes."), new_closing_time=True)
 
 
 @bp.route("/p/<int:proposal_id>/close", methods=["POST"])
 @login_required
 def close(proposal_id):
-    return _change(proposal_id, lambda p: services.close(current_user, p), _("The proposal is closed."))
+    return _change(proposal_id, policy.can_facilitate, lambda p: closing.close(current_user, p),
+                   _("The proposal is closed."))
 
 
 @bp.route("/p/<int:proposal_id>/reopen", methods=["POST"])
 @login_required
 def reopen(proposal_id):
-    return _change(proposal_id, lambda p, **when: services.reopen(current_user, p, **when),
-                   _("The proposal is open again."), closing=True)
+    return _change(proposal_id, policy.can_facilitate, lambda p, **when: closing.reopen(current_user, p, **when),
+                   _("The proposal is open again."), new_closing_time=True)
 
 
 @bp.route("/p/<int:proposal_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw(proposal_id):
     proposal = _proposal(proposal_id)
-    services.withdraw(current_user, proposal)
+    require(policy.can_withdraw(current_user, proposal))
+    closing.withdraw(current_user, proposal)
     flash(_("The proposal is withdrawn."), "success")
     return redirect(url_for("decisions.show", proposal_id=proposal.id))
 
@@ -259,11 +271,10 @@ def withdraw(proposal_id):
 @login_required
 def outcome(proposal_id):
     proposal = _proposal(proposal_id)
-    if not policy.can_facilitate(current_user, proposal):
-        abort(403)
+    require(policy.can_facilitate(current_user, proposal))
     form = OutcomeForm()
     members = group_queries.current_members(proposal.group)
-    allowed = services.result_choices(proposal)
+    allowed = outcomes.result_choices(proposal)
     form.result.choices = [SelectChoice(r, RESULT_LABELS[r]) for r in allowed]
     for entry in form.actions:
         entry.form.owner_id.choices = [SelectChoice("", _("Nobody yet"))] + [
@@ -272,11 +283,11 @@ def outcome(proposal_id):
         form.result.data = proposal.result if proposal.result in allowed else None
     if form.validate_on_submit():
         actions = [
-            services.ActionDraft(a.description.data or "", a.owner_id.data, a.due_on.data)
+            outcomes.ActionDraft(a.description.data or "", a.owner_id.data, a.due_on.data)
             for a in (entry.form for entry in form.actions) if (a.description.data or "").strip()
         ]
         try:
-            services.record_outcome(current_user, proposal, form.statement.data, form.result.data,
+            outcomes.record_outcome(current_user, proposal, form.statement.data, form.result.data,
                                     form.review_on.data, actions)
         except Refused as refusal:
             show_on_form(form, refusal)
@@ -290,7 +301,9 @@ def outcome(proposal_id):
 @bp.route("/actions/<int:action_id>/done", methods=["POST"])
 @login_required
 def action_done(action_id):
-    action = services.set_action_done(current_user, action_id, request.form.get("done") == "1")
+    action = queries.action_for(current_user, action_id)
+    require(policy.can_mark_done(current_user, action))
+    outcomes.set_action_done(current_user, action, request.form.get("done") == "1")
     return redirect(safe_next(request.form.get("next"),
                               url_for("decisions.show", proposal_id=action.outcome.proposal_id, _anchor="outcome")))
 
@@ -298,9 +311,9 @@ def action_done(action_id):
 def _register_filter(group):
     form = RegisterFilterForm(request.args)
     form.result.choices = [SelectChoice("", _("Any result"))] + [SelectChoice(k, v) for k, v in RESULT_LABELS.items()]
-    where = services.RegisterFilter()
+    where = queries.RegisterFilter()
     if form.validate():
-        where = services.RegisterFilter(result=form.result.data or None, year=form.year.data,
+        where = queries.RegisterFilter(result=form.result.data or None, year=form.year.data,
                                         tag=(form.tag.data or "").strip().lstrip("#") or None)
     return form, where
 
@@ -309,7 +322,7 @@ def _register_filter(group):
 def register(slug):
     group = _group(slug)
     form, where = _register_filter(group)
-    outcomes = services.register(group, where, viewer=current_user)
+    outcomes = queries.register(group, where, viewer=current_user)
     return render_template("decisions/register.html", group=group, form=form, outcomes=outcomes,
                            today=utcnow().date(),
                            can_admin=group_policy.can_admin(current_user, group)), _status(form)
@@ -323,7 +336,7 @@ def register_csv(slug):
     writer = spreadsheet.writer(out)
     writer.writerow(["decided_on", "group", "proposal", "kind", "result", "statement", "review_on",
                      "open_actions", "url"])
-    for o in services.register(group, where, viewer=current_user):
+    for o in queries.register(group, where, viewer=current_user):
         writer.writerow([
             o.recorded_at.date().isoformat(), o.group.name, o.proposal.title, o.proposal.kind, o.result,
             o.statement_md, o.review_on.isoformat() if o.review_on else "",

@@ -1,4 +1,5 @@
-"""Who may do what in a group. Every route and every listing asks here, nowhere else.
+"""Who may do what in a group. Every route and every listing asks here, nowhere else; the
+services ask again with `app.core.errors.require`.
 
 Private groups are invisible to outsiders (callers answer 404, not 403). A working group
 is readable if its parent is readable and it is public, or by its own members and the
@@ -114,6 +115,21 @@ def can_admin(user, group: Group) -> bool:
 
 def can_create_working_group(user, group: Group) -> bool:
     return group.parent_id is None and can_facilitate(user, group)
+
+
+def can_join_working_group(user, group: Group) -> bool:
+    """Members of a co-op join its public working groups by themselves (joining says if they aren't)."""
+    return _authenticated(user) and group.parent_id is not None and group.is_public
+
+
+def can_add_member(user, group: Group) -> bool:
+    """A working group's admins add members of its co-op; a co-op's members come by invitation."""
+    return group.parent_id is not None and can_admin(user, group)
+
+
+def can_set_capacity(user, membership: Membership) -> bool:
+    """A member sets their own care-work capacity; admins set anyone's."""
+    return (_authenticated(user) and membership.user_id == user.id) or can_admin(user, membership.group)
 
 
 def readable_among(user, groups: list[Group]) -> list[Group]:

@@ -1,4 +1,6 @@
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+"""The group pages. Each route loads the group (Missing for outsiders of a private one), asks
+`policy` once, then hands over to a service."""
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -7,7 +9,7 @@ from app.accounts import services as accounts
 from app.accounts.services import sign_in
 from app.accounts.forms import RegisterForm
 from app.core.database import utcnow
-from app.core.errors import Refused, show_on_form
+from app.core.errors import Refused, require, show_on_form
 from app.groups import policy, queries, services
 from app.groups.forms import (
     ROLE_CHOICES,
@@ -82,8 +84,7 @@ def new():
 @login_required
 def new_working_group(slug):
     parent = _load(slug)
-    if not policy.can_create_working_group(current_user, parent):
-        abort(403)
+    require(policy.can_create_working_group(current_user, parent))
     form = GroupForm()
     if form.validate_on_submit():
         try:
@@ -103,10 +104,11 @@ def members(slug):
     group = _load(slug)
     me = policy.membership(current_user, group)
     can_admin = policy.can_admin(current_user, group)
+    memberships = queries.current_members(group)
     add_form = None
-    if can_admin and group.parent_id is not None:
+    if policy.can_add_member(current_user, group):
         add_form = AddMemberForm()
-        inside = {m.user_id for m in queries.current_members(group)}
+        inside = {m.user_id for m in memberships}
         add_form.user_id.choices = [
             SelectChoice(m.user_id, f"{m.user.display_name} (@{m.user.handle})")
             for m in queries.current_members(group.parent)
@@ -117,7 +119,8 @@ def members(slug):
         group=group,
         me=me,
         can_admin=can_admin,
-        memberships=queries.current_members(group),
+        memberships=memberships,
+        can_set_capacity={m.id for m in memberships if policy.can_set_capacity(current_user, m)},
         role_form=RoleForm(),
         capacity_form=CapacityForm(),
         confirm=ConfirmForm(),
@@ -137,6 +140,7 @@ def _flash_refusal(refusal: Refused) -> None:
 @login_required
 def change_role(slug, membership_id):
     group = _load(slug)
+    require(policy.can_admin(current_user, group))
     form = RoleForm()
     if not form.validate_on_submit():
         flash(_("Choose member, facilitator or admin."), "error")
@@ -154,6 +158,7 @@ def change_role(slug, membership_id):
 @login_required
 def set_capacity(slug, membership_id):
     group = _load(slug)
+    require(policy.can_set_capacity(current_user, services.membership_in(group, membership_id)))
     form = CapacityForm()
     if not form.validate_on_submit():
         flash(" ".join(str(e) for e in form.capacity_percent.errors) or _("Enter a capacity between 10 and 100."), "error")
@@ -171,6 +176,7 @@ def set_capacity(slug, membership_id):
 @login_required
 def remove_member(slug, membership_id):
     group = _load(slug)
+    require(policy.can_admin(current_user, group))
     ConfirmForm().validate_on_submit()
     try:
         services.remove_member(current_user, group, membership_id)
@@ -185,6 +191,7 @@ def remove_member(slug, membership_id):
 @login_required
 def add_member(slug):
     group = _load(slug)
+    require(policy.can_add_member(current_user, group))
     form = AddMemberForm()
     form.validate_on_submit()
     try:
@@ -200,6 +207,7 @@ def add_member(slug):
 @login_required
 def join(slug):
     group = _load(slug)
+    require(policy.can_join_working_group(current_user, group))
     try:
         services.join_working_group(current_user, group)
     except Refused as refusal:
@@ -226,8 +234,7 @@ def leave(slug):
 @login_required
 def settings(slug):
     group = _load(slug)
-    if not policy.can_admin(current_user, group):
-        abort(403)
+    require(policy.can_admin(current_user, group))
     # The model keeps markdown in `description_md`; a field left out of the post keeps its value.
     form = GroupSettingsForm(obj=group, description=group.description_md)
     form.timezone.choices = timezone_choices()
@@ -249,8 +256,7 @@ def settings(slug):
 @login_required
 def invitations(slug):
     group = _load(slug)
-    if not policy.can_admin(current_user, group):
-        abort(403)
+    require(policy.can_admin(current_user, group))
     form = InvitationForm()
     new_link = None
     if form.validate_on_submit():
@@ -277,6 +283,7 @@ def invitations(slug):
 @login_required
 def revoke_invitation(slug, invitation_id):
     group = _load(slug)
+    require(policy.can_admin(current_user, group))
     ConfirmForm().validate_on_submit()
     services.revoke_invitation(current_user, group, invitation_id)
     flash(_("The invitation link no longer works."), "success")

@@ -8,11 +8,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts.models import User
 from app.core.database import utcnow
-from app.core.errors import Refused
+from app.core.errors import Missing, Refused, require
 from app.core.events import happened
 from app.core.extensions import db
 from app.core.i18n import LOCALES, is_timezone
@@ -25,18 +24,13 @@ from app.groups.models import ROLES, Group, Invitation, Membership
 
 
 def group_for(user, slug: str) -> Group:
-    """The group if this person may read it; otherwise it does not exist for them (404)."""
+    """The group if this person may read it; otherwise it does not exist for them (Missing)."""
     group = db.session.scalar(
         select(Group).where(Group.slug == slug).options(selectinload(Group.parent), selectinload(Group.working_groups))
     )
     if group is None or not policy.can_read(user, group):
-        raise NotFound()
+        raise Missing()
     return group
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise Forbidden()
 
 
 def my_groups(user) -> list[tuple[Group, str]]:
@@ -68,10 +62,11 @@ def shared_groups(person: User, viewer) -> list[Group]:
     return [group for group, _ in my_groups(person) if group.id in readable]
 
 
-def _membership_in(group: Group, membership_id: int) -> Membership:
+def membership_in(group: Group, membership_id: int) -> Membership:
+    """A current membership of this group (Missing otherwise)."""
     found = db.session.get(Membership, membership_id)
     if found is None or found.group_id != group.id or not found.is_current:
-        raise NotFound()
+        raise Missing()
     return found
 
 
@@ -118,7 +113,7 @@ def create_group(
     if parent is not None:
         if parent.parent_id is not None:
             raise Refused(_l("Working groups can't have working groups of their own."))
-        _require(policy.can_create_working_group(user, parent))
+        require(policy.can_create_working_group(user, parent))
     _check_slug_free(slug)
     group = Group(
         name=name.strip(),
@@ -153,7 +148,7 @@ def update_group(
     user: User, group: Group, name: str, description: str, visibility: str, timezone: str, locale: str
 ) -> None:
     """Admins change a group's settings."""
-    _require(policy.can_admin(user, group))
+    require(policy.can_admin(user, group))
     _check_text(name, description)
     if visibility not in ("private", "public"):
         raise Refused(_l("Choose private or public."), "visibility")
@@ -188,8 +183,8 @@ def _refuse_if_last_admin(membership: Membership) -> None:
 
 def change_role(actor: User, group: Group, membership_id: int, role: str) -> Membership:
     """Admins change roles; the last admin can't be demoted."""
-    _require(policy.can_admin(actor, group))
-    membership = _membership_in(group, membership_id)
+    require(policy.can_admin(actor, group))
+    membership = membership_in(group, membership_id)
     if role not in ROLES:
         raise Refused(_l("Choose member, facilitator or admin."), "role")
     if role == membership.role:
@@ -206,8 +201,8 @@ def change_role(actor: User, group: Group, membership_id: int, role: str) -> Mem
 
 def set_capacity(actor: User, group: Group, membership_id: int, percent: int) -> Membership:
     """A member sets their own care-work capacity; admins may set anyone's. 10–100 %."""
-    membership = _membership_in(group, membership_id)
-    _require(membership.user_id == actor.id or policy.can_admin(actor, group))
+    membership = membership_in(group, membership_id)
+    require(policy.can_set_capacity(actor, membership))
     if not 10 <= percent <= 100:
         raise Refused(_l("Capacity is between 10% and 100%."), "capacity_percent")
     if percent == membership.capacity_percent:
@@ -244,8 +239,8 @@ def leave(user: User, group: Group) -> None:
 
 def remove_member(actor: User, group: Group, membership_id: int) -> None:
     """Admins remove someone; the last admin can't be removed."""
-    _require(policy.can_admin(actor, group))
-    membership = _membership_in(group, membership_id)
+    require(policy.can_admin(actor, group))
+    membership = membership_in(group, membership_id)
     if membership.user_id == actor.id:
         raise Refused(_l("To remove yourself, leave the group."))
     _refuse_if_last_admin(membership)
@@ -267,8 +262,7 @@ def _join(user: User, group: Group, role: str, via: str) -> Membership:
 
 def join_working_group(user: User, group: Group) -> Membership:
     """Members of a co-op join its public working groups by themselves."""
-    if group.parent_id is None or not group.is_public:
-        raise Forbidden()
+    require(policy.can_join_working_group(user, group))
     membership = _join(user, group, "member", "self")
     db.session.commit()
     return membership
@@ -276,7 +270,7 @@ def join_working_group(user: User, group: Group) -> Membership:
 
 def add_to_working_group(actor: User, group: Group, user_id: int) -> Membership:
     """A working group's admin adds a member of the parent group."""
-    _require(group.parent_id is not None and policy.can_admin(actor, group))
+    require(policy.can_add_member(actor, group))
     person = db.session.get(User, user_id)
     if person is None:
         raise Refused(_l("Choose someone from the list."), "user_id")
@@ -294,7 +288,7 @@ def _token_hash(token: str) -> str:
 
 def create_invitation(actor: User, group: Group, role: str, days: int, max_uses: int | None, note: str = ""):
     """An invitation link. Returns (invitation, token); only the token's hash is kept."""
-    _require(policy.can_admin(actor, group))
+    require(policy.can_admin(actor, group))
     if role not in ROLES:
         raise Refused(_l("Choose member, facilitator or admin."), "role")
     if not 1 <= days <= 365:
@@ -319,7 +313,7 @@ def create_invitation(actor: User, group: Group, role: str, days: int, max_uses:
 
 
 def invitations(actor: User, group: Group) -> list[Invitation]:
-    _require(policy.can_admin(actor, group))
+    require(policy.can_admin(actor, group))
     return list(
         db.session.scalars(
             select(Invitation)
@@ -331,10 +325,10 @@ def invitations(actor: User, group: Group) -> list[Invitation]:
 
 
 def revoke_invitation(actor: User, group: Group, invitation_id: int) -> None:
-    _require(policy.can_admin(actor, group))
+    require(policy.can_admin(actor, group))
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.group_id != group.id:
-        raise NotFound()
+        raise Missing()
     if invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
         happened("invitation.revoked", group, actor, invitation)
@@ -349,12 +343,12 @@ INVITATION_PROBLEMS = {
 
 
 def invitation_for(token: str) -> Invitation:
-    """The invitation behind a link, usable or not (the page explains which); unknown → 404."""
+    """The invitation behind a link, usable or not (the page explains which); unknown: Missing."""
     invitation = db.session.scalar(
         select(Invitation).where(Invitation.token_hash == _token_hash(token)).options(selectinload(Invitation.group))
     )
     if invitation is None:
-        raise NotFound()
+        raise Missing()
     return invitation
 
 

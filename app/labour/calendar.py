@@ -17,15 +17,16 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import NotFound
 
 from app.accounts.models import User
 from app.core.database import utcnow
+from app.core.errors import Missing
 from app.core.extensions import db
 from app.groups import queries as group_queries
 from app.groups.models import Group
-from app.labour import reasons, services
+from app.labour import reasons
 from app.labour.models import Assignment, CalendarToken, Rota
+from app.labour.periods import PERIOD_DAYS, period_start
 from app.labour.queries import names_of
 
 PAST_DAYS = 8 * 7  # how far back the feed reaches: enough for a calendar's recent history
@@ -67,10 +68,10 @@ def owner_of(token: str) -> User:
     """Whose feed this is; an unknown or reset token does not exist (404)."""
     row = db.session.scalar(select(CalendarToken).where(CalendarToken.token_hash == _hash(token or "")))
     if row is None:
-        raise NotFound()
+        raise Missing()
     user = db.session.get(User, row.user_id)
     if user is None:
-        raise NotFound()
+        raise Missing()
     return user
 
 
@@ -99,14 +100,14 @@ def feed(user) -> bytes:
         cal.add("x-wr-calname", _("My care work · Canoe"))
         for a in slots:
             group, r = groups[a.group_id], rotas[a.group_id]
-            starts = services.period_start(r, a.period)
-            if starts + timedelta(days=services.PERIOD_DAYS) < since:
+            starts = period_start(r, a.period)
+            if starts + timedelta(days=PERIOD_DAYS) < since:
                 continue
             event = Event()
             event.add("uid", f"care-assignment-{a.id}@{host}")
             event.add("dtstamp", a.updated_at or a.created_at)
             event.add("dtstart", starts)
-            event.add("dtend", starts + timedelta(days=services.PERIOD_DAYS))
+            event.add("dtend", starts + timedelta(days=PERIOD_DAYS))
             summary = _("%(task)s (%(pts)s) · %(group)s", task=a.task.name, pts=reasons.effort_label(a.effort),
                         group=group.name)
             if a.status == "done":

@@ -1,4 +1,4 @@
-"""Care-work forms: parsing and field validation only. The rules live in services."""
+"""Care-work forms: parsing and field validation only. The rules live in the service modules, who may act in `policy`."""
 from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l

@@ -94,6 +94,7 @@ class Assignment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    group: Mapped["Group"] = relationship()  # noqa: F821
     task: Mapped[CareTask] = relationship()
     user: Mapped["User | None"] = relationship(foreign_keys=[user_id])  # noqa: F821
     done_by: Mapped["User | None"] = relationship(foreign_keys=[done_by_id])  # noqa: F821

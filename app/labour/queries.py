@@ -1,35 +1,25 @@
-"""What each care-work page shows, read in a fixed number of queries however many members,
-tasks or weeks there are. Nothing here writes: every change goes through services.
+"""What the "My care work" page and the rota grid show, read in a fixed number of queries however
+many members, tasks or weeks there are. Nothing here writes. (The fairness dashboard's reads are
+in `dashboard`.)
 
-Balances come from services.balances (exact Fractions); everything derived from them (earned,
-owed, U, the effect of an override) is exact too, and only rounded when it is displayed.
+Balances come from the ledger (`book`, exact Fractions); everything derived from them (earned,
+owed) is exact too, and only rounded when it is displayed.
 """
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import NotFound
 
 from app.accounts.models import User
 from app.core.extensions import db
 from app.groups import queries as group_queries
 from app.groups.models import Group, Membership
-from app.labour import ledger, reasons, services
-from app.labour import rota as rota_algo
-from app.labour.models import (
-    CATEGORIES,
-    Assignment,
-    CareTask,
-    LedgerEntry,
-    LoggedCare,
-    Rota,
-    Swap,
-    Thanks,
-    Willingness,
-)
+from app.labour import book, ledger, reasons
+from app.labour.models import Absence, Assignment, CareTask, LoggedCare, Rota, Swap, Thanks, Willingness
+from app.labour.periods import PERIOD_DAYS, current_period, period_start, rota_of, tasks_of, today_in
 
 RECENT_PERIODS = 4  # how far back "recently" reaches: thanks, history, the grid's past rows
 RECENT_DAYS = 7 * RECENT_PERIODS
@@ -44,8 +34,8 @@ class Week:
 
 
 def week(r: Rota, period: int, now: int) -> Week:
-    starts = services.period_start(r, period)
-    return Week(period, starts, starts + timedelta(days=services.PERIOD_DAYS - 1), period == now)
+    starts = period_start(r, period)
+    return Week(period, starts, starts + timedelta(days=PERIOD_DAYS - 1), period == now)
 
 
 def names_of(ids) -> dict[int, str]:
@@ -54,21 +44,15 @@ def names_of(ids) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
-def task_in(group: Group, task_id: int) -> CareTask:
-    task = db.session.get(CareTask, task_id)
-    if task is None or task.group_id != group.id:
-        raise NotFound()
-    return task
-
-
-def _swaps(group: Group):
-    return (
+def open_swaps(group: Group) -> list[Swap]:
+    """The group's open swap requests and offers, by week, with their slots and people loaded."""
+    return list(db.session.scalars(
         select(Swap).join(Assignment, Assignment.id == Swap.assignment_id)
         .where(Assignment.group_id == group.id, Swap.status == "open")
         .options(selectinload(Swap.assignment).selectinload(Assignment.task), selectinload(Swap.from_user),
                  selectinload(Swap.to_user))
         .order_by(Assignment.period, Swap.id)
-    )
+    ))
 
 
 @dataclass
@@ -97,16 +81,31 @@ def totals(entries: list[ledger.Entry], balances: dict[int, Fraction]) -> Totals
     )
 
 
-# ---------------------------------------------------------------- My care work
+def absences_of(group: Group, user) -> list[Absence]:
+    """This person's time away that still stands, soonest first."""
+    return list(db.session.scalars(
+        select(Absence).where(Absence.group_id == group.id, Absence.user_id == user.id,
+                              Absence.cancelled_at.is_(None)).order_by(Absence.starts_on)
+    ))
+
+
+def _mine(user) -> list[int]:
+    """The viewer's id as a list, empty for an anonymous visitor: every "mine" filter matches nothing then."""
+    return [user.id] if getattr(user, "is_authenticated", False) else []
+
+
+# ---------------------------------------------------------------- My care work: my slots and swaps
 
 
 @dataclass
-class MyCare:
+class MySlots:
+    """What "Yours this week and ahead" shows (the page's `mine` block, which htmx swaps after each
+    action on a slot or a request): my slots with why they are mine, where I stand, open requests."""
+
     rota: Rota
     now: int
     weeks: dict[int, Week]
     upcoming: list[Assignment]
-    history: list[Assignment]
     reasons: dict[int, str]  # assignment id → sentence
     ranked: dict[int, list[reasons.Ranked]]
     members: list[Membership]
@@ -116,6 +115,54 @@ class MyCare:
     swaps_to_me: list[Swap]
     my_requests: list[Swap]
     offers: list[Swap]
+
+
+def my_slots(user, group: Group) -> MySlots | None:
+    """My slots from this week on, my balance, and the open requests I can answer; None until the
+    group has a rota."""
+    r = rota_of(group)
+    if r is None:
+        return None
+    now = current_period(r, group)
+    mine = _mine(user)
+    me = mine[0] if mine else None
+    upcoming = list(db.session.scalars(
+        select(Assignment).where(Assignment.group_id == group.id, Assignment.user_id.in_(mine),
+                                 Assignment.period >= now)
+        .options(selectinload(Assignment.task)).order_by(Assignment.period, Assignment.effort.desc(), Assignment.id)
+    ))
+    mentioned = set()
+    for a in upcoming:
+        mentioned |= reasons.member_ids(a.reason)
+    names = names_of(mentioned)
+    entries = book.ledger_entries(group)
+    balances = ledger.balances(entries)
+    sums = totals(entries, balances)
+    swaps = open_swaps(group)
+    return MySlots(
+        rota=r, now=now,
+        weeks={p: week(r, p, now) for p in {a.period for a in upcoming} | {s.assignment.period for s in swaps}},
+        upcoming=upcoming,
+        reasons={a.id: reasons.reason_sentence(a, names) for a in upcoming},
+        ranked={a.id: reasons.ranked(a.reason, names) for a in upcoming},
+        members=group_queries.current_members(group),
+        balance=balances.get(me), earned=sums.earned.get(me), owed=sums.owed.get(me),
+        swaps_to_me=[s for s in swaps if s.kind == "swap" and s.to_user_id == me],
+        my_requests=[s for s in swaps if s.from_user_id == me and s.assignment.user_id == me],
+        offers=[s for s in swaps if s.kind == "offer" and not (s.from_user_id == me and s.assignment.user_id == me)],
+    )
+
+
+# ---------------------------------------------------------------- My care work: the rest of the page
+
+
+@dataclass
+class MyCare:
+    """The rest of "My care work": thanks to give and received, earlier weeks, time away, willingness,
+    and logged care."""
+
+    weeks: dict[int, Week]
+    history: list[Assignment]
     absences: list
     tasks: list[CareTask]
     willingness: dict[int, str]
@@ -127,32 +174,17 @@ class MyCare:
     received: list[Thanks]
 
 
-def my_care(user, group: Group) -> MyCare | None:
-    """Everything "My care work" shows; None until the group has a rota."""
-    r = services.rota_of(group)
-    if r is None:
-        return None
-    now = services.current_period(r, group)
-    today = services.today_in(group)
-    mine = [user.id] if getattr(user, "is_authenticated", False) else []
-    upcoming = list(db.session.scalars(
-        select(Assignment).where(Assignment.group_id == group.id, Assignment.user_id.in_(mine),
-                                 Assignment.period >= now)
-        .options(selectinload(Assignment.task)).order_by(Assignment.period, Assignment.effort.desc(), Assignment.id)
-    ))
+def my_care(user, group: Group, slots: MySlots) -> MyCare:
+    """Everything else "My care work" shows, for the rota, week and members `slots` was read with."""
+    r, now = slots.rota, slots.now
+    today = today_in(group)
+    mine = _mine(user)
+    me = mine[0] if mine else None
     history = list(db.session.scalars(
         select(Assignment).where(Assignment.group_id == group.id, Assignment.period < now,
                                  or_(Assignment.user_id.in_(mine), Assignment.done_by_id.in_(mine)))
         .options(selectinload(Assignment.task)).order_by(Assignment.period.desc(), Assignment.id.desc()).limit(12)
     ))
-    mentioned = set()
-    for a in upcoming:
-        mentioned |= reasons.member_ids(a.reason)
-    names = names_of(mentioned)
-    balances = services.balances(group)
-    sums = totals(services.ledger_entries(group), balances)
-    me = mine[0] if mine else None
-    swaps = list(db.session.scalars(_swaps(group)))
     to_thank_done = list(db.session.scalars(
         select(Assignment).where(Assignment.group_id == group.id, Assignment.status == "done",
                                  Assignment.done_by_id.is_not(None), Assignment.done_by_id.not_in(mine),
@@ -166,8 +198,7 @@ def my_care(user, group: Group) -> MyCare | None:
                                      LoggedCare.done_on >= today - timedelta(RECENT_DAYS)))
         .options(selectinload(LoggedCare.user)).order_by(LoggedCare.done_on.desc(), LoggedCare.id.desc()).limit(60)
     ))
-    members = group_queries.current_members(group)
-    present = {m.user_id for m in members}  # thanks go to current members only
+    present = {m.user_id for m in slots.members}  # thanks go to current members only
     thanked = {
         ("assignment" if a_id else "care", a_id or c_id)
         for a_id, c_id in db.session.execute(
@@ -176,19 +207,10 @@ def my_care(user, group: Group) -> MyCare | None:
         ).all()
     }
     return MyCare(
-        rota=r, now=now,
-        weeks={p: week(r, p, now) for p in {a.period for a in upcoming + history + to_thank_done}
-               | {s.assignment.period for s in swaps}},
-        upcoming=upcoming, history=history,
-        reasons={a.id: reasons.reason_sentence(a, names) for a in upcoming},
-        ranked={a.id: reasons.ranked(a.reason, names) for a in upcoming},
-        members=members,
-        balance=balances.get(me), earned=sums.earned.get(me), owed=sums.owed.get(me),
-        swaps_to_me=[s for s in swaps if s.kind == "swap" and s.to_user_id == me],
-        my_requests=[s for s in swaps if s.from_user_id == me and s.assignment.user_id == me],
-        offers=[s for s in swaps if s.kind == "offer" and not (s.from_user_id == me and s.assignment.user_id == me)],
-        absences=services.absences_of(group, user) if me else [],
-        tasks=services.tasks_of(group, active_only=True),
+        weeks={p: week(r, p, now) for p in {a.period for a in history + to_thank_done}},
+        history=history,
+        absences=absences_of(group, user) if me else [],
+        tasks=tasks_of(group, active_only=True),
         willingness=dict(db.session.execute(
             select(Willingness.task_id, Willingness.level)
             .where(Willingness.group_id == group.id, Willingness.user_id.in_(mine))).all()),
@@ -219,10 +241,10 @@ class Grid:
 
 def rota_grid(group: Group) -> Grid | None:
     """Periods (rows) × tasks (columns): a few weeks back, the current one, and the planned ones."""
-    r = services.rota_of(group)
+    r = rota_of(group)
     if r is None:
         return None
-    now = services.current_period(r, group)
+    now = current_period(r, group)
     first, last = max(0, now - RECENT_PERIODS), max(now, 0) + r.periods_ahead
     slots = list(db.session.scalars(
         select(Assignment).where(Assignment.group_id == group.id, Assignment.period.between(first, last))
@@ -233,252 +255,7 @@ def rota_grid(group: Group) -> Grid | None:
     for a in slots:
         cells[(a.period, a.task_id)].append(a)
     used = {a.task_id for a in slots}
-    tasks = [t for t in services.tasks_of(group) if t.active or t.id in used]
+    tasks = [t for t in tasks_of(group) if t.active or t.id in used]
     tasks.sort(key=lambda t: (-t.effort, t.name))
     return Grid(r, now, [week(r, p, now) for p in range(first, last + 1)], tasks, cells,
                 group_queries.current_members(group))
-
-
-# ---------------------------------------------------------------- the fairness dashboard
-
-
-@dataclass
-class MemberRow:
-    user_id: int
-    name: str
-    earned: Fraction
-    owed: Fraction
-    balance: Fraction
-
-
-@dataclass
-class Point:
-    period: int
-    starts: date
-    unfairness: Fraction
-
-
-@dataclass
-class OverrideEffect:
-    entry_id: int
-    period: int
-    task: str
-    by: str
-    from_name: str
-    to_name: str
-    reason: str
-    before: Fraction
-    after: Fraction
-
-
-@dataclass
-class Fairness:
-    rota: Rota
-    now: int
-    rows: list[MemberRow]
-    w_max: int
-    bound: Fraction
-    unfairness: Fraction
-    planned_unfairness: Fraction
-    history: list[Point]
-    categories: list[str]
-    last_done: dict[tuple[int, str], int]
-    weeks: dict[int, Week]
-    swaps: list[Swap]
-    missed: list[Assignment]
-    overrides: list[OverrideEffect]
-    tasks: list[CareTask]
-    matrix: dict[tuple[int, int], int] = field(default_factory=dict)
-
-    @property
-    def alarm(self) -> bool:
-        return self.unfairness > self.bound
-
-    @property
-    def planned_alarm(self) -> bool:
-        return not self.alarm and self.planned_unfairness > self.bound
-
-    def in_tasks(self, value: Fraction) -> Fraction:
-        return value / self.w_max if self.w_max else Fraction(0)
-
-
-def _entry(row) -> ledger.Entry:
-    return ledger.Entry(row.kind, row.user_id, row.period, row.effort, row.capacity, row.until, row.ref_id)
-
-
-def fairness(group: Group, with_matrix: bool = False) -> Fairness | None:
-    """The dashboard: earned vs owed, U now and over time, the alarm, who hasn't done what lately,
-    open swaps, missed tasks, what each override did to U, and (for facilitators) the rotation matrix."""
-    r = services.rota_of(group)
-    if r is None:
-        return None
-    now = services.current_period(r, group)
-    balances = services.balances(group)
-    rows = db.session.execute(
-        select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.user_id, LedgerEntry.period, LedgerEntry.effort,
-               LedgerEntry.capacity, LedgerEntry.until, LedgerEntry.ref_id, LedgerEntry.actor_id, LedgerEntry.note)
-        .where(LedgerEntry.group_id == group.id).order_by(LedgerEntry.id)
-    ).all()
-    entries = [_entry(row) for row in rows]
-    sums = totals(entries, balances)
-    members = group_queries.current_members(group)
-    tasks = services.tasks_of(group)
-    active = [t for t in tasks if t.active]
-    w_max = max((t.effort for t in active), default=0)
-    n = len(balances)
-    bound = Fraction(max(n - 1, 0), 2) * w_max
-    planned = db.session.execute(
-        select(Assignment.user_id, Assignment.period, Assignment.effort)
-        .where(Assignment.group_id == group.id, Assignment.status == "assigned", Assignment.user_id.is_not(None))
-    ).all()
-    as_planned = ledger.balances(entries + [ledger.Entry("done", uid, p, w) for uid, p, w in planned])
-
-    picked, slots = _overridden(rows)
-    previous = _previous_holders(rows, slots)
-    names = {m.user_id: m.user.display_name for m in members}
-    others = {row.user_id for row in picked} | {row.actor_id for row in picked} | set(previous.values())
-    names.update(names_of(others - set(names)))
-    effects = _effects(picked, slots, previous, rows, names)
-
-    categories = [c for c in CATEGORIES if c in {t.category for t in active}]
-    last_done: dict[tuple[int, str], int] = {}
-    for uid, category, period in db.session.execute(
-        select(Assignment.done_by_id, CareTask.category, func.max(Assignment.period))
-        .join(CareTask, CareTask.id == Assignment.task_id)
-        .where(Assignment.group_id == group.id, Assignment.status == "done")
-        .group_by(Assignment.done_by_id, CareTask.category)
-    ).all():
-        last_done[(uid, category)] = period
-    for uid, category, day in db.session.execute(
-        select(LoggedCare.user_id, LoggedCare.category, func.max(LoggedCare.done_on))
-        .where(LoggedCare.group_id == group.id, LoggedCare.confirmed_at.is_not(None))
-        .group_by(LoggedCare.user_id, LoggedCare.category)
-    ).all():
-        period = services.period_of(r, day)
-        if period > last_done.get((uid, category), -10**9):
-            last_done[(uid, category)] = period
-        if category not in categories:
-            categories.append(category)
-
-    matrix = {}
-    if with_matrix:
-        matrix = {
-            (uid, tid): count for uid, tid, count in db.session.execute(
-                select(Assignment.user_id, Assignment.task_id, func.count())
-                .where(Assignment.group_id == group.id, Assignment.status.in_(("assigned", "done")),
-                       Assignment.user_id.is_not(None), Assignment.period <= now)
-                .group_by(Assignment.user_id, Assignment.task_id)
-            ).all()
-        }
-    missed = list(db.session.scalars(
-        select(Assignment).where(Assignment.group_id == group.id, Assignment.status == "missed")
-        .options(selectinload(Assignment.task), selectinload(Assignment.user))
-        .order_by(Assignment.period.desc(), Assignment.id.desc()).limit(20)
-    ))
-    snapshots = ledger.history(entries)
-    periods = set(last_done.values()) | {a.period for a in missed} | {e.period for e in effects}
-    return Fairness(
-        rota=r, now=now,
-        rows=[MemberRow(m.user_id, m.user.display_name, sums.earned.get(m.user_id, Fraction(0)),
-                        sums.owed.get(m.user_id, Fraction(0)), balances.get(m.user_id, Fraction(0)))
-              for m in sorted(members, key=lambda m: m.user.display_name.casefold())],
-        w_max=w_max, bound=bound,
-        unfairness=rota_algo.unfairness(balances),
-        planned_unfairness=rota_algo.unfairness(as_planned),
-        history=[Point(s.period, services.period_start(r, s.period), rota_algo.unfairness(s.balances))
-                 for s in snapshots],
-        categories=categories, last_done=last_done,
-        weeks={p: week(r, p, now) for p in periods},
-        swaps=list(db.session.scalars(_swaps(group))),
-        missed=missed, overrides=effects, tasks=[t for t in tasks if t.active or any(k[1] == t.id for k in matrix)],
-        matrix=matrix,
-    )
-
-
-MAX_OVERRIDES = 20
-
-
-def _overridden(rows):
-    """The latest overrides, and every slot of the weeks they touched (one query, even when there are none)."""
-    picked = [row for row in rows if row.kind == "override"][-MAX_OVERRIDES:]
-    ids = [row.ref_id for row in picked]
-    weeks = select(Assignment.period).where(Assignment.id.in_(ids)).scalar_subquery()
-    group_of = select(Assignment.group_id).where(Assignment.id.in_(ids)).limit(1).scalar_subquery()
-    slots = {
-        a.id: a for a in db.session.scalars(
-            select(Assignment).where(Assignment.group_id == group_of, Assignment.period.in_(weeks))
-            .options(selectinload(Assignment.task)))
-    }
-    return picked, slots
-
-
-class _Holders:
-    """Who held each slot, and whether it was done, missed or skipped, as of any ledger entry."""
-
-    MOVES = ("swap", "offer", "override")
-    ENDS = ("done", "miss", "skip")
-
-    def __init__(self, rows, slots: dict[int, Assignment]):
-        self.slots = slots
-        self.moves: dict[int, list] = defaultdict(list)  # slot → [(entry id, new holder)]
-        self.ended: dict[int, tuple[int, str]] = {}  # slot → (entry id, kind)
-        for row in rows:
-            if row.ref_id in slots and row.kind in self.MOVES:
-                self.moves[row.ref_id].append((row.id, row.user_id))
-            elif row.ref_id in slots and row.kind in self.ENDS:
-                self.ended.setdefault(row.ref_id, (row.id, row.kind))
-
-    def holder(self, slot_id: int, before: int) -> int | None:
-        """Who held it just before entry `before`: the last move, else the member the rota chose."""
-        moved = [uid for entry_id, uid in self.moves[slot_id] if entry_id < before]
-        if moved:
-            return moved[-1]
-        ranked = (self.slots[slot_id].reason or {}).get("ranked") or [{}]
-        return ranked[0].get("member_id")
-
-    def planned(self, slot_id: int, at: int) -> bool:
-        """Still to do as of entry `at` (work already done is in the ledger by then)."""
-        ended = self.ended.get(slot_id)
-        return ended is None or ended[0] > at
-
-
-def _previous_holders(rows, slots: dict[int, Assignment]) -> dict[int, int]:
-    """Who held each overridden slot just before its override (by override entry id)."""
-    holders = _Holders(rows, slots)
-    found = {}
-    for row in rows:
-        if row.kind == "override" and row.ref_id in slots:
-            was = holders.holder(row.ref_id, row.id)
-            if was is not None:
-                found[row.id] = was
-    return found
-
-
-def _effects(picked, slots, previous, rows, names) -> list[OverrideEffect]:
-    """U before and after each override: the ledger replayed up to and including it, with that week's
-    work still to do counted as planned at that moment, and the overridden slot's work credited to the
-    one who held it before — or to the one it was given to. Newest first."""
-    holders = _Holders(rows, slots)
-    effects = []
-    for row in picked:
-        a = slots.get(row.ref_id)
-        if a is None:
-            continue
-        upto = [_entry(r) for r in rows if r.id <= row.id]
-        week = []
-        for other in slots.values():
-            if other.period != a.period or other.id == a.id or not holders.planned(other.id, row.id):
-                continue
-            holder = holders.holder(other.id, row.id + 1)
-            if holder is not None:
-                week.append(ledger.Entry("done", holder, other.period, other.effort))
-        was = previous.get(row.id)
-        before = ledger.balances(upto + week + ([ledger.Entry("done", was, a.period, a.effort)] if was else []))
-        after = ledger.balances(upto + week + [ledger.Entry("done", row.user_id, a.period, a.effort)])
-        effects.append(OverrideEffect(
-            entry_id=row.id, period=a.period, task=a.task.name, by=names.get(row.actor_id, ""),
-            from_name=names.get(was, "") if was and was != row.user_id else "", to_name=names.get(row.user_id, ""),
-            reason=row.note, before=rota_algo.unfairness(before), after=rota_algo.unfairness(after),
-        ))
-    effects.reverse()
-    return effects

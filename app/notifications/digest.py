@@ -22,7 +22,7 @@ from app.core.extensions import db
 from app.groups import queries as group_queries
 from app.groups.models import Group
 from app.core.i18n import zone_info
-from app.labour import services as care
+from app.labour import periods as care_periods
 from app.labour.models import Assignment, Rota
 from app.notifications import mail, preferences
 from app.notifications.models import OutboxMessage
@@ -85,7 +85,7 @@ def contents(user: User, period: Period, now: datetime) -> Contents:
     rotas = list(db.session.scalars(select(Rota).where(Rota.group_id.in_(mine))))
     if rotas:
         groups = {g.id: g for g in db.session.scalars(select(Group).where(Group.id.in_([r.group_id for r in rotas])))}
-        periods = {r.group_id: (r, care.current_period(r, groups[r.group_id])) for r in rotas}
+        periods = {r.group_id: (r, care_periods.current_period(r, groups[r.group_id])) for r in rotas}
         for a in db.session.scalars(
             select(Assignment).where(Assignment.group_id.in_(list(periods)), Assignment.user_id == user.id,
                                      Assignment.status == "assigned")
@@ -93,7 +93,7 @@ def contents(user: User, period: Period, now: datetime) -> Contents:
         ):
             r, current = periods[a.group_id]
             if a.period in (current, current + 1):
-                found.care.append((a, groups[a.group_id], care.period_start(r, a.period)))
+                found.care.append((a, groups[a.group_id], care_periods.period_start(r, a.period)))
     return found
 
 

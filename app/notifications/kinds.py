@@ -3,10 +3,11 @@ otherwise, its label on the settings page, the sentence it reads as, which event
 and who hears of them. A new kind is one more entry in KINDS.
 
 Events come from the spine (`app.core.events.happened`); `services.listen` hands each to the
-kinds that react to it. Kinds that react to no event are sent on a schedule by `reminders`.
-Mentions and the things that need the member (a vote closing, an action or care task given to
-them, a swap asked of them) come by email too; the rest stay in the app until the member says
-otherwise.
+kinds that react to it. Kinds that react to no event are sent on a schedule by `reminders`,
+which also sends "care_assigned" for the care tasks held this week or next.
+By default mentions and the things that need the member (a vote closing, an action or care
+task given to them, their care task starting tomorrow, a swap asked of them) come by email
+too; the rest stay in the app until the member says otherwise.
 """
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ class Kind:
     channel: str  # the default: "off", "app" (in Canoe) or "email" (in Canoe and by email)
     label: object  # on the settings page
     says: Callable[[Words], str]  # one sentence for the inbox and the email
-    on: tuple[str, ...] = ()  # the events it reacts to; none: sent by the reminders
+    on: tuple[str, ...] = ()  # the events it reacts to; none: sent only by the reminders
     tell: Callable[[Happening], Iterable[Notice]] = lambda what: ()
 
 

@@ -2,13 +2,12 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import Forbidden, NotFound
 
 from app.core.database import utcnow
-from app.core.errors import Refused
+from app.core.errors import Missing, Refused, require
 from app.archive.models import Thread
 from app.core.extensions import db
-from app.groups import policy as groups_policy
+from app.notifications import policy
 from app.notifications.kinds import DEFAULTS, KINDS
 from app.notifications.models import (
     CHANNELS,
@@ -58,10 +57,9 @@ def subscriptions(user_ids, thread_id: int) -> dict[int, str]:
 
 
 def _require_member(user, group) -> None:
-    if not groups_policy.can_read(user, group):
-        raise NotFound()
-    if groups_policy.membership(user, group) is None:
-        raise Forbidden()
+    if not policy.can_see_group(user, group):
+        raise Missing()
+    require(policy.can_choose(user, group))
 
 
 def group_preferences(user, group) -> dict[str, str]:
@@ -142,10 +140,9 @@ def thread_state(user, thread) -> str:
 
 def set_thread_state(user, thread, state: str) -> None:
     """A member follows a thread (every new comment), mutes it (no replies or comments), or goes back to normal."""
-    if not groups_policy.can_read(user, thread.group) or thread.deleted_at is not None:
-        raise NotFound()
-    if groups_policy.membership(user, thread.group) is None:
-        raise Forbidden()
+    if not policy.can_see_thread(user, thread):
+        raise Missing()
+    require(policy.can_follow(user, thread))
     if state not in (*SUBSCRIPTIONS, "normal"):
         raise Refused(_l("Choose follow, normal or mute."), "state")
     db.session.execute(delete(ThreadSubscription).where(

@@ -17,7 +17,7 @@ from app.core.extensions import db
 from app.groups import queries as group_queries
 from app.groups.models import Group
 from app.core.i18n import zone_info
-from app.labour import services as care
+from app.labour import periods as care_periods
 from app.labour.models import Assignment, Rota
 from app.notifications.services import notify
 
@@ -70,14 +70,14 @@ def care_tasks(now: datetime, report: DueReport) -> None:
     for r in rotas:
         group = groups[r.group_id]
         today = _today(group, now)
-        current = care.period_of(r, today)
+        current = care_periods.period_of(r, today)
         slots = db.session.scalars(
             select(Assignment).where(Assignment.group_id == group.id, Assignment.status == "assigned",
                                      Assignment.user_id.is_not(None), Assignment.period.in_((current, current + 1)))
             .options(selectinload(Assignment.task)).order_by(Assignment.id)
         ).all()
         for a in slots:
-            week = care.period_start(r, a.period)
+            week = care_periods.period_start(r, a.period)
             occasion = f"p{a.period}s{a.slot}"
             report.add("care_assigned", notify([a.user_id], "care_assigned", None, group, a.task, occasion=occasion,
                                                title=a.task.name, week=week.isoformat()))

@@ -45,7 +45,7 @@ def inbox():
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
 @login_required
 def read(notification_id):
-    note = services.mark_read(current_user, notification_id)
+    note = services.mark_read(current_user, services.notification_for(current_user, notification_id))
     return redirect(link_for(note))
 
 

@@ -5,14 +5,14 @@ outside the group, never someone who left it; each as the member chose (off, in 
 which say who hears of it. Features never call `notify` themselves; the reminders do, on a schedule."""
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import NotFound
 
 from app.core.database import utcnow
+from app.core.errors import Missing
 from app.core.events import Happening, happening, type_name
 from app.core.extensions import db
 from app.groups.policy import readable_group_ids
 from app.groups.queries import members_among
-from app.notifications import preferences
+from app.notifications import policy, preferences
 from app.notifications.kinds import KINDS, MUTABLE, REACTIONS
 from app.notifications.models import Notification, OutboxMessage
 
@@ -102,11 +102,18 @@ def inbox(user, page: int = 1, per_page: int = 30) -> list[Notification]:
     )
 
 
-def mark_read(user, notification_id: int) -> Notification:
-    """A person reads their own notifications only; anyone else's is not there (404)."""
+def notification_for(user, notification_id: int) -> Notification:
+    """One of this person's own notifications; anyone else's is not there (Missing)."""
     note = db.session.get(Notification, notification_id)
-    if note is None or note.user_id != user.id:
-        raise NotFound()
+    if note is None or not policy.can_see_note(user, note):
+        raise Missing()
+    return note
+
+
+def mark_read(user, note: Notification) -> Notification:
+    """Mark one of this person's notifications read (the route found it with `notification_for`)."""
+    if not policy.can_see_note(user, note):
+        raise Missing()
     if note.read_at is None:
         note.read_at = utcnow()
         db.session.commit()

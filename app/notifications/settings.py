@@ -1,6 +1,8 @@
 """The pages where a member says what they want to hear, and the no-login link in every email.
 
 Their own blueprint (`notification_settings`), with its own permission table in tests/notifications.
+Each route loads the group or thread (Missing if the viewer can't read it) and asks `policy` once;
+htmx gets the `preferences` block of the group page, built by `preferences_context`.
 """
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,15 +11,14 @@ from jinja2_fragments.flask import render_block
 
 from app.accounts.models import User
 from app.accounts.services import masked_email
-from app.core.errors import Refused, show_on_form
+from app.core.errors import Missing, Refused, require, show_on_form
 from app.core.extensions import csrf, db, htmx
 from app.groups.models import Group
-from app.archive import services as archive
+from app.archive import threads as archive
 from app.groups import services as groups
-from app.notifications import kinds, mail, preferences
+from app.notifications import kinds, mail, policy, preferences
 from app.notifications.forms import MailSettingsForm, ThreadStateForm
 from app.notifications.models import CHANNELS
-from app.core.security import render_error
 
 bp = Blueprint("notification_settings", __name__)
 
@@ -56,6 +57,7 @@ def _wanted_channels() -> dict[str, str]:
 def group_settings(slug):
     """Kind by kind, how I hear of this group: off, in Canoe, or also by email."""
     group = groups.group_for(current_user, slug)
+    require(policy.can_choose(current_user, group))
     chosen = preferences.group_preferences(current_user, group)
     error, status = None, 200
     if request.method == "POST":
@@ -73,11 +75,16 @@ def group_settings(slug):
                 flash(_("Your notification settings for %(group)s are saved.", group=group.name), "success")
                 return redirect(url_for("notification_settings.group_settings", slug=group.slug))
             chosen = preferences.group_preferences(current_user, group)
-    context = dict(group=group, chosen=chosen, kinds=kinds, channels=CHANNELS, error=error,
-                   threads=preferences.my_thread_states(current_user, group), saved=request.method == "POST" and not error)
+    context = preferences_context(group, chosen, error, saved=request.method == "POST" and not error)
     if htmx and request.method == "POST":
         return render_block("notifications/group_settings.html", "preferences", **context), status
-    return render_template("notifications/group_settings.html", **context), status
+    return render_template("notifications/group_settings.html", **context,
+                           threads=preferences.my_thread_states(current_user, group)), status
+
+
+def preferences_context(group, chosen: dict[str, str], error: str | None = None, saved: bool = False) -> dict:
+    """What the `preferences` block (the form of kinds and channels) shows."""
+    return dict(group=group, chosen=chosen, kinds=kinds, channels=CHANNELS, error=error, saved=saved)
 
 
 @bp.route("/t/<int:thread_id>/notifications", methods=["GET", "POST"])
@@ -85,8 +92,9 @@ def group_settings(slug):
 def thread_settings(thread_id):
     """Follow, normal or mute, for one thread."""
     thread = archive.thread_for(current_user, thread_id)
-    if thread.deleted_at is not None:
-        return render_error(404)
+    if not policy.can_see_thread(current_user, thread):
+        raise Missing()
+    require(policy.can_follow(current_user, thread))
     form = ThreadStateForm(data={"state": preferences.thread_state(current_user, thread)})
     status = 200
     if request.method == "POST":

@@ -1,14 +1,15 @@
-"""The search page: a plain GET form that htmx turns into results as you type."""
+"""The search page: a plain GET form that htmx turns into results as you type (the `results`
+block of the page, built by `results_context`)."""
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
 from wtforms import SelectChoice
 
 from app.accounts.models import User
 from app.accounts.services import user_by_handle
+from app.core.errors import Missing
 from app.core.extensions import db, htmx
 from app.core.forms import day_start
 from app.groups import services as groups
@@ -33,11 +34,16 @@ def search():
         if not form.errors:
             found = service.search(current_user, form.q.data, page=form.page.data or 1, **options)
             _attach_names(found)
-    context = {"form": form, "found": found, "query": form.q.data or ""}
     status = 422 if form.errors else 200
     if htmx and htmx.target == "search-results":
-        return render_block("search/search.html", "results", **context), status
-    return render_template("search/search.html", **context), status
+        return render_block("search/search.html", "results", **results_context(form, found)), status
+    return render_template("search/search.html", **results_context(form, found)), status
+
+
+def results_context(form, found: SearchPage) -> dict:
+    """What the `results` block shows: the hits, the words searched, and whether a filter was refused.
+    The page around it needs only the form, which is already here."""
+    return {"form": form, "found": found, "query": form.q.data or ""}
 
 
 def _options(form) -> dict:
@@ -46,7 +52,7 @@ def _options(form) -> dict:
     if form.group.data:
         try:
             group = groups.group_for(current_user, form.group.data)
-        except NotFound:
+        except Missing:
             form.group.errors.append(_("There is no such group, or you can't read it."))
         else:
             options["group_ids"] = [group.id]

@@ -14,19 +14,21 @@ from werkzeug.routing import IntegerConverter
 from app import PACKAGE
 from app.accounts import routes as accounts_routes
 from app.accounts import services as accounts
+from app.archive import contexts as archive_contexts
 from app.archive import routes as archive_routes
-from app.archive import services as archive
+from app.archive import tags as archive_tags
+from app.archive import threads as archive_threads
 from app.core import i18n, security
 from app.core.config import Config, from_env
 from app.core.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.core.forms import MAX_ROW_ID
 from app.decisions import routes as decisions_routes
-from app.decisions import services as decisions
+from app.decisions import queries as decisions
 from app.decisions import threads as proposal_threads
 from app.decisions.cli import decisions_cli
 from app.groups import routes as groups_routes
 from app.labour import routes as labour_routes
-from app.labour import services as care
+from app.labour import membership as care_ledger
 from app.notifications import routes as notifications_routes
 from app.notifications import services as notifications
 from app.notifications import settings as notification_settings
@@ -117,7 +119,7 @@ def _tune_sqlite(app: Flask, engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={busy}")
         cursor.execute("PRAGMA foreign_keys=ON")
         # Deleted and overwritten rows are zeroed, not left in free space: a sealed ballot box
-        # (decisions.services.seal) must leave no trace of who cast which ballot.
+        # (decisions.ballots.seal) must leave no trace of who cast which ballot.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
         if path:
@@ -177,9 +179,9 @@ def configure_listeners(app: Flask) -> None:
     index follows the session's commits; slots let sibling features ask each other questions.
     """
     notifications.listen()
-    care.listen()
+    care_ledger.listen()
     search_sync.listen()
-    proposal_threads.start.fill(app, partial(archive.start_thread, commit=False))
-    proposal_threads.readable.fill(app, archive.thread_for)
-    proposal_threads.tagged.fill(app, archive.thread_ids_tagged)
-    archive_routes.proposals_in_thread.fill(app, decisions.proposals_in_thread)
+    proposal_threads.start.fill(app, partial(archive_threads.start_thread, commit=False))
+    proposal_threads.readable.fill(app, archive_threads.thread_for)
+    proposal_threads.tagged.fill(app, archive_tags.thread_ids_tagged)
+    archive_contexts.proposals_in_thread.fill(app, decisions.proposals_in_thread)

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 
 from app.accounts import services as accounts
 from app.accounts.models import User
-from app.archive import services as archive
+from app.archive import comments, documents, threads
+from app.core.database import utcnow
 from app.core.extensions import db
-from app.decisions import services as decisions
+from app.decisions import closing, outcomes, proposals, votes
 from app.groups import policy, services
-from app.labour import services as care
+from app.labour import assignments, periods, planning, recognition
 from app.labour.models import Assignment
 
 DEMO_PASSWORD = "canoe-demo-2026"
@@ -68,54 +69,54 @@ def demo_command(if_empty: bool) -> None:
 
 def _conversations(coop, minji, sam, jiho, hana, alex) -> None:
     """A few threads, a document and two proposals, so the archive has something in it."""
-    kitchen = archive.start_thread(
+    kitchen = threads.start_thread(
         minji, coop, "11월 동네 부엌 준비 · Preparing the November kitchen",
         "이번 달 동네 부엌은 토요일 점심입니다. 장보기와 요리, 정리를 나눠 맡아요.\n\n"
         "This month's kitchen is a Saturday lunch. Let's share shopping, cooking and tidying. @sam",
         ["kitchen"],
     )
-    first = archive.add_comment(sam, kitchen, "I can do the shopping on Friday evening. 금요일 저녁에 장을 볼게요.")
-    archive.add_comment(jiho, kitchen, "저는 요리를 맡을게요. 채식 메뉴로 해도 될까요?", first.id)
-    archive.add_comment(hana, kitchen, "좋아요! 정리는 제가 할게요.")
-    archive.start_thread(alex, coop, "Welcome notes for new members",
+    first = comments.add_comment(sam, kitchen, "I can do the shopping on Friday evening. 금요일 저녁에 장을 볼게요.")
+    comments.add_comment(jiho, kitchen, "저는 요리를 맡을게요. 채식 메뉴로 해도 될까요?", first.id)
+    comments.add_comment(hana, kitchen, "좋아요! 정리는 제가 할게요.")
+    threads.start_thread(alex, coop, "Welcome notes for new members",
                          "Could we write a short welcome note for people who join? A few lines on how we meet "
                          "and decide.", ["welcome"])
-    archive.write_document(
+    documents.write_document(
         minji, coop, "2026년 11월 정기 회의록 · November meeting minutes",
         "## 참석 · Present\n김민지, Sam Taylor, 이지호, 박하나\n\n## 결정 · Decided\n"
         "- 동네 부엌은 매달 셋째 토요일 · The kitchen runs every third Saturday\n",
         "회의록 · Minutes", ["minutes"],
     )
-    open_one = decisions.propose(sam, coop, decisions.Draft(
+    open_one = proposals.propose(sam, coop, proposals.Draft(
         "부엌에 새 냄비 사기 · Buy new pots for the kitchen",
         "큰 냄비 두 개를 조합 예산에서 사면 좋겠습니다 (약 8만 원).\n\n"
         "I propose we buy two large pots from the co-op budget (about ₩80,000).", 5), thread=None)
-    decisions.cast_vote(minji, open_one, "consent")
-    decisions.cast_vote(hana, open_one, "concern", "예산이 빠듯하니 중고도 알아봐요.")
-    earlier = decisions.propose(minji, coop, decisions.Draft(
+    votes.cast_vote(minji, open_one, "consent")
+    votes.cast_vote(hana, open_one, "concern", "예산이 빠듯하니 중고도 알아봐요.")
+    earlier = proposals.propose(minji, coop, proposals.Draft(
         "회의를 월요일 저녁 7시로 · Meet on Monday evenings at 7", "Move our regular meeting to Mondays, 7pm.", 3))
     for person in (sam, jiho, hana, alex):
-        decisions.cast_vote(person, earlier, "consent")
-    decisions.close(minji, earlier)
-    decisions.record_outcome(
+        votes.cast_vote(person, earlier, "consent")
+    closing.close(minji, earlier)
+    outcomes.record_outcome(
         minji, earlier, "정기 회의는 매주 월요일 저녁 7시에 합니다. We meet on Mondays at 7pm.", "adopted",
-        decisions.utcnow().date() + timedelta(days=90),
-        [decisions.ActionDraft("Update the calendar · 달력 고치기", sam.id, decisions.utcnow().date() + timedelta(days=7))],
+        utcnow().date() + timedelta(days=90),
+        [outcomes.ActionDraft("Update the calendar · 달력 고치기", sam.id, utcnow().date() + timedelta(days=7))],
     )
 
 
 def _care_work(coop, facilitator, confirmer) -> None:
     """The care rota started with the starter tasks and planned ahead."""
-    today = care.today_in(coop)
-    care.set_up(facilitator, coop, today - timedelta(days=today.weekday()), 8, starter=True)
-    care.generate(facilitator, coop)
+    today = periods.today_in(coop)
+    planning.set_up(facilitator, coop, today - timedelta(days=today.weekday()), 8, starter=True)
+    planning.generate(facilitator, coop)
     this_week = db.session.scalars(select(Assignment).where(
-        Assignment.group_id == coop.id, Assignment.period == care.current_period(care.rota_of(coop), coop))
+        Assignment.group_id == coop.id, Assignment.period == periods.current_period(periods.rota_of(coop), coop))
         .order_by(Assignment.id)).all()
     for slot in this_week[:2]:
         doer = db.session.get(User, slot.user_id)
-        care.mark_done(doer, slot)
+        assignments.mark_done(doer, slot)
         if doer.id != facilitator.id:
-            care.thank(facilitator, coop, doer.id, "고마워요 · Thank you!", assignment_id=slot.id)
-    logged = care.log_care(facilitator, coop, "Fixed the kitchen tap · 부엌 수도꼭지 고침", 1, today)
-    care.confirm_care(confirmer, coop, logged.id)
+            recognition.thank(facilitator, coop, doer.id, "고마워요 · Thank you!", assignment_id=slot.id)
+    logged = recognition.log_care(facilitator, coop, "Fixed the kitchen tap · 부엌 수도꼭지 고침", 1, today)
+    recognition.confirm_care(confirmer, coop, logged.id)

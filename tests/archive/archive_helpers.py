@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.archive import services
+from app.archive import comments, documents, reactions, threads
 from app.archive.models import Comment, Document, Mention, Reaction, ReadState, Thread
 from app.core.events import Event
 from app.core.revisions import Revision
@@ -57,47 +57,47 @@ class Scene:
 
     def thread(self, author="member", title="Kitchen rota", body="Who cleans the kitchen this week?", tags=()):
         with self.ctx():
-            return services.start_thread(self.user(author), self.group(), title, body, list(tags)).id
+            return threads.start_thread(self.user(author), self.group(), title, body, list(tags)).id
 
     def comment(self, thread_id, author="member", body="I can do Monday.", parent=None) -> int:
         with self.ctx():
             thread = db.session.get(Thread, thread_id)
-            return services.add_comment(self.user(author), thread, body, parent).id
+            return comments.add_comment(self.user(author), thread, body, parent).id
 
     def document(self, author="member", title="Handbook", body="# Welcome\n\nHow we work.", folder="", tags=()):
         with self.ctx():
-            return services.write_document(self.user(author), self.group(), title, body, folder, list(tags)).id
+            return documents.write_document(self.user(author), self.group(), title, body, folder, list(tags)).id
 
     def edit_thread(self, thread_id, body, author="member", title=None, tags=None):
         with self.ctx():
             thread = db.session.get(Thread, thread_id)
-            services.edit_thread(self.user(author), thread, title or thread.title, body, tags)
+            threads.edit_thread(self.user(author), thread, title or thread.title, body, tags)
 
     def edit_comment(self, comment_id, body, author="member"):
         with self.ctx():
-            services.edit_comment(self.user(author), db.session.get(Comment, comment_id), body)
+            comments.edit_comment(self.user(author), db.session.get(Comment, comment_id), body)
 
     def edit_document(self, document_id, body, author="member", title=None, folder=None, tags=None):
         with self.ctx():
             document = db.session.get(Document, document_id)
-            services.edit_document(self.user(author), document, title or document.title, body,
+            documents.edit_document(self.user(author), document, title or document.title, body,
                                    document.folder if folder is None else folder, tags)
 
     def delete_comment(self, comment_id, author="member"):
         with self.ctx():
-            services.delete_comment(self.user(author), db.session.get(Comment, comment_id))
+            comments.delete_comment(self.user(author), db.session.get(Comment, comment_id))
 
     def delete_thread(self, thread_id, author="member"):
         with self.ctx():
-            services.delete_thread(self.user(author), db.session.get(Thread, thread_id))
+            threads.delete_thread(self.user(author), db.session.get(Thread, thread_id))
 
     def close(self, thread_id, closed=True, by="facilitator"):
         with self.ctx():
-            services.set_closed(self.user(by), db.session.get(Thread, thread_id), closed)
+            threads.set_closed(self.user(by), db.session.get(Thread, thread_id), closed)
 
     def pin(self, thread_id, pinned=True, by="facilitator"):
         with self.ctx():
-            services.set_pinned(self.user(by), db.session.get(Thread, thread_id), pinned)
+            threads.set_pinned(self.user(by), db.session.get(Thread, thread_id), pinned)
 
     def join(self, person, role="member"):
         """Someone else joins the group through an invitation link."""
@@ -110,7 +110,7 @@ class Scene:
     def react(self, target_type, target_id, kind="thanks", by="member"):
         model = Thread if target_type == "thread" else Comment
         with self.ctx():
-            return services.toggle_reaction(self.user(by), db.session.get(model, target_id), kind)
+            return reactions.toggle_reaction(self.user(by), db.session.get(model, target_id), kind)
 
     def chain(self, thread_id, length, author="member"):
         """`length` comments, each replying to the one before. Returns their ids, top first."""

@@ -17,7 +17,8 @@ from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from app.archive import files, services
+from app.archive import attachments as archive_attachments
+from app.archive import documents, files
 from app.archive.models import Attachment, Comment, Document, Thread
 from app.core.extensions import db
 from tests.archive.archive_helpers import HX, counting_queries, private, public  # noqa: F401 (fixtures)
@@ -68,7 +69,7 @@ def start_thread(scene, *uploads, who="member", title="Minutes", body="Notes fro
 def thread_with_files(scene, *named: tuple[bytes, str], who="member") -> tuple[int, list[Attachment]]:
     """A thread with these files, made through the service; returns its id and its attachments."""
     with scene.ctx():
-        thread = services.start_thread_with_files(
+        thread = archive_attachments.start_thread_with_files(
             scene.user(who), scene.group(), "Minutes", "Notes from Monday.", [],
             [FileStorage(io.BytesIO(data), filename=name) for data, name in named],
         )
@@ -78,7 +79,7 @@ def thread_with_files(scene, *named: tuple[bytes, str], who="member") -> tuple[i
 
 def comment_with_files(scene, thread_id, *named: tuple[bytes, str], who="member") -> tuple[int, list[Attachment]]:
     with scene.ctx():
-        comment = services.add_comment_with_files(
+        comment = archive_attachments.add_comment_with_files(
             scene.user(who), db.session.get(Thread, thread_id), "Here it is.", None,
             [FileStorage(io.BytesIO(data), filename=name) for data, name in named],
         )
@@ -271,7 +272,7 @@ def test_a_failing_disk_leaves_neither_post_nor_half_written_file(private, app, 
 
     monkeypatch.setattr(files.os, "replace", broken)
     with private.ctx(), pytest.raises(OSError):
-        services.start_thread_with_files(private.user("member"), private.group(), "Minutes", "Text", [],
+        archive_attachments.start_thread_with_files(private.user("member"), private.group(), "Minutes", "Text", [],
                                          [FileStorage(io.BytesIO(b"minutes"), filename="m.txt")])
     assert private.count(Thread) == 0
     assert stored_files(app) == []
@@ -426,9 +427,9 @@ def test_removed_files_and_files_of_deleted_posts_are_404(private):
 def test_a_deleted_documents_file_is_404(private):
     document_id = private.document()
     with private.ctx():
-        services.edit_document_with_files(private.user("member"), db.session.get(Document, document_id), "Handbook",
+        archive_attachments.edit_document_with_files(private.user("member"), db.session.get(Document, document_id), "Handbook",
                                           "Text", "", None, [FileStorage(io.BytesIO(PDF), filename="h.pdf")])
-        services.delete_document(private.user("member"), db.session.get(Document, document_id))
+        documents.delete_document(private.user("member"), db.session.get(Document, document_id))
     (row,) = attachments(private)
     assert get(private.client("member"), url(row)).status_code == 404
 
@@ -480,7 +481,7 @@ def test_a_removed_file_is_no_longer_listed(private):
 def test_the_document_page_lists_its_files(private):
     document_id = private.document()
     with private.ctx():
-        services.edit_document_with_files(private.user("member"), db.session.get(Document, document_id), "Handbook",
+        archive_attachments.edit_document_with_files(private.user("member"), db.session.get(Document, document_id), "Handbook",
                                           "Text", "", None, [FileStorage(io.BytesIO(png()), filename="map.png")])
     (row,) = attachments(private)
     page = private.client("facilitator").get(f"/d/{document_id}").text

@@ -4,8 +4,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.archive import comments
 from app.archive.models import Thread
-from app.archive.services import FOLD_AFTER, SHOWN_DEPTH, comment_tree, find_node, unfolded
+from app.archive.comments import FOLD_AFTER, SHOWN_DEPTH, comment_tree, find_node, unfolded
 from tests.archive.archive_helpers import (  # noqa: F401 (fixtures)
     HX,
     comment_block,
@@ -202,6 +203,35 @@ def test_more_than_three_replies_fold_behind_a_link_that_works_without_javascrip
     unfolded_page = client.get(href.split("#")[0]).text
     assert comment_ids_on(unfolded_page) == [top, *kids]
     assert "more replies" not in unfolded_page
+
+
+def test_the_page_folds_where_fold_after_says(private, monkeypatch):
+    """The template takes the fold from app.archive.comments, with and without htmx."""
+    thread, top, kids = _sub_thread(private, 3)
+    monkeypatch.setattr(comments, "FOLD_AFTER", 2)
+    client = private.client("member")
+    page = client.get(f"/t/{thread}").text
+    assert comment_ids_on(page) == [top, *kids[:2]]
+    assert "Show 1 more reply" in page
+    monkeypatch.setattr(comments, "FOLD_AFTER", 1)
+    answers = []
+    for words in ("And me", "Me too"):
+        response = client.post(f"/t/{thread}/comments", data={"body": words, "parent_id": kids[0]}, headers=HX)
+        answers.append(private.get(Thread, thread, "last_comment_id"))
+        assert comment_ids_on(response.text) == [answers[-1]]
+    replies = client.get(f"/c/{top}/replies", headers=HX).text
+    # Every answer to the top comment, unfolded; under the first, one answer and a fold for the other.
+    assert comment_ids_on(replies) == [kids[0], answers[0], *kids[1:]]
+    assert "Show 1 more reply" in replies
+
+
+def test_the_page_nests_as_deep_as_shown_depth_says(private, monkeypatch):
+    thread = private.thread()
+    one, two, three = private.chain(thread, 3)
+    monkeypatch.setattr(comments, "SHOWN_DEPTH", 2)
+    page = private.client("member").get(f"/t/{thread}").text
+    assert [depth_of(page, c) for c in (one, two, three)] == [1, 2, 2]
+    assert "replying to @coopmember" in comment_block(page, three)
 
 
 def test_three_replies_do_not_fold(private):

@@ -17,12 +17,14 @@ from sqlalchemy import func, insert, select
 from werkzeug.datastructures import FileStorage
 
 from app.accounts.models import LoginSession
-from app.archive import export, services
+from app.archive import attachments as archive_attachments
+from app.archive import export
 from app.archive.models import Attachment, Comment, Document, Thread
 from app.core.events import Event
 from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Invitation
+from tests.archive.archive_helpers import comment_block, comment_ids_on, depth_of
 from tests.archive.archive_helpers import private, public  # noqa: F401 (fixtures)
 from tests.conftest import PASSWORD
 
@@ -52,7 +54,7 @@ def filled(private):
     s = private
     ids = {}
     with s.ctx():
-        thread = services.start_thread_with_files(
+        thread = archive_attachments.start_thread_with_files(
             s.user("member"), s.group(), "Kitchen rota", "Who cleans the kitchen **this** week?", ["kitchen"],
             [FileStorage(io.BytesIO(b"mon,tue\nminji,sam\n"), filename="rota.csv")],
         )
@@ -68,7 +70,7 @@ def filled(private):
     ids["secret"] = s.thread(title="Surprise party", body="Don't tell anyone")
     s.delete_thread(ids["secret"])
     with s.ctx():
-        document = services.write_document_with_files(
+        document = archive_attachments.write_document_with_files(
             s.user("member"), s.group(), "3월 회의록", "## 참석\n\n민지, 샘", "회의록/2026", ["minutes"],
             [FileStorage(io.BytesIO(b"%PDF-1.4 scan"), filename="스캔 1.pdf")],
         )
@@ -265,6 +267,59 @@ def test_markdown_files_read_like_the_conversation(filled):
     # In reading order: each reply right after what it answers.
     order = [text.index(s) for s in ("I can do Monday", "I take Tuesday", "Wednesday is mine", "Deep reply")]
     assert order == sorted(order)
+
+
+def _as_on_the_page(page: str, bodies: dict[int, str]) -> list[tuple[int, str]]:
+    """(depth, words or "deleted") of each comment the thread page shows, in page order."""
+    return [(depth_of(page, cid), "deleted" if "This comment was deleted." in comment_block(page, cid) else bodies[cid])
+            for cid in comment_ids_on(page)]
+
+
+def _as_in_the_export(text: str) -> list[tuple[int, str]]:
+    """(quote depth, words or "deleted") of each reply in a thread's markdown, in file order."""
+    replies = text.split(" replies\n\n", 1)[1].strip().split("\n\n")
+    shown = []
+    for reply in replies:
+        lines = reply.splitlines()  # a placeholder is one line; a reply its head, a blank, its words
+        head, words = lines[0], lines[-1]
+        depth = len(re.match(r"(> )*", head).group(0)) // 2
+        shown.append((depth, "deleted" if "This comment was deleted." in head else words[2 * depth:]))
+    return shown
+
+
+def test_the_export_and_the_thread_page_show_the_same_replies_and_placeholders(private):
+    """One tree for both: a deleted comment stays as a placeholder only while a reply that is
+    still shown hangs under it, deep replies sit at the third level, in the page's order."""
+    s = private
+    thread = s.thread()
+    bodies: dict[int, str] = {}
+
+    def say(words, parent=None, who="member"):
+        bodies[cid := s.comment(thread, who, words, parent)] = words
+        return cid
+
+    gone_with_reply = say("Gone but answered.")
+    say("An answer that stays.", gone_with_reply, "facilitator")
+    gone_with_gone_reply = say("Gone, and so is its answer.")
+    gone_reply = say("A gone answer.", gone_with_gone_reply, "facilitator")
+    kept = say("Kept, its answer gone.")
+    kept_gone_reply = say("Another gone answer.", kept, "admin")
+    one = say("Level one.")
+    two = say("Level two.", one, "facilitator")
+    three = say("Level three, gone.", two, "admin")
+    say("Level four.", three)
+    for cid in (gone_with_reply, gone_reply, gone_with_gone_reply, kept_gone_reply, three):
+        s.delete_comment(cid, author="admin")
+
+    page = s.client("admin").get(f"/t/{thread}").text
+    text = unzip(download(s)[1]).read(f"markdown/threads/{thread}-kitchen-rota.md").decode()
+
+    on_the_page = _as_on_the_page(page, bodies)
+    assert on_the_page == [
+        (1, "deleted"), (2, "An answer that stays."), (1, "Kept, its answer gone."),
+        (1, "Level one."), (2, "Level two."), (3, "deleted"), (3, "Level four."),
+    ]
+    assert _as_in_the_export(text) == on_the_page
 
 
 def test_documents_are_filed_in_their_folders(filled):

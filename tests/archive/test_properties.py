@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.diff import diff
-from app.archive.services import SHOWN_DEPTH, comment_tree, find_node, unfolded
+from app.archive.comments import SHOWN_DEPTH, comment_tree, find_node, unfolded
 from app.core.markdown import mentioned_handles, render, render_with_mentions
 from tests.archive.archive_helpers import inert_problems
 

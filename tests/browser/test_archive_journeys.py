@@ -32,7 +32,7 @@ def coop(live_server):
 def add_replies(live_server, parent_id: int, people_and_bodies) -> None:
     """More replies under one comment, written through the services as other members would."""
     from app.accounts.models import User
-    from app.archive import services
+    from app.archive import comments
     from app.archive.models import Comment
     from app.core.extensions import db
 
@@ -40,7 +40,7 @@ def add_replies(live_server, parent_id: int, people_and_bodies) -> None:
         parent = db.session.get(Comment, parent_id)
         for handle, body in people_and_bodies:
             author = db.session.scalar(db.select(User).where(User.handle == handle))
-            services.add_comment(author, parent.thread, body, parent_id)
+            comments.add_comment(author, parent.thread, body, parent_id)
         db.session.remove()
 
 

@@ -26,14 +26,14 @@ def coop(live_server, smtp):
 def mention(live_server, title: str, body: str) -> int:
     """Ben starts a thread that mentions Ana, through the services as another member would."""
     from app.accounts.models import User
-    from app.archive import services
+    from app.archive import threads
     from app.core.extensions import db
     from app.groups.models import Group
 
     with live_server.app.test_request_context():
         ben = db.session.scalar(db.select(User).where(User.handle == "ben"))
         group = db.session.scalar(db.select(Group).where(Group.slug == "riverside"))
-        thread_id = services.start_thread(ben, group, title, body).id
+        thread_id = threads.start_thread(ben, group, title, body).id
         db.session.remove()
     return thread_id
 

@@ -9,13 +9,13 @@ from tests.browser.journey import JS, MARKER, SAME_PAGE, log_in
 
 def write_thread(live_server, author, slug: str, title: str, body: str) -> int:
     from app.accounts.models import User
-    from app.archive import services
+    from app.archive import threads
     from app.core.extensions import db
     from app.groups.models import Group
 
     with live_server.app.test_request_context():
         group = db.session.scalar(db.select(Group).where(Group.slug == slug))
-        thread = services.start_thread(db.session.get(User, author.id), group, title, body)
+        thread = threads.start_thread(db.session.get(User, author.id), group, title, body)
         return thread.id
 
 

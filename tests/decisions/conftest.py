@@ -17,6 +17,10 @@ def town(app, make_cast):
     return Board(app, make_cast("town", "public"))
 
 
+# The decisions modules that import `utcnow`: each keeps its own reference to it.
+CLOCKED = ("closing", "proposals", "votes", "outcomes", "queries", "routes")
+
+
 class Clock:
     """The time the decisions code sees; tests move it on."""
 
@@ -32,8 +36,8 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch):
-    """Patch the decisions services' and routes' clock; `clock.advance(days=4)` moves it on."""
+    """Patch the clock of every decisions module that reads it; `clock.advance(days=4)` moves it on."""
     clock = Clock()
-    monkeypatch.setattr("app.decisions.services.utcnow", clock)
-    monkeypatch.setattr("app.decisions.routes.utcnow", clock)
+    for module in CLOCKED:
+        monkeypatch.setattr(f"app.decisions.{module}.utcnow", clock)
     return clock

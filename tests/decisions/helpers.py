@@ -16,7 +16,7 @@ from app.accounts import services as accounts
 from app.accounts.models import User
 from app.core.events import Event
 from app.core.revisions import Revision
-from app.decisions import services
+from app.decisions import closing, outcomes, proposals, votes
 from app.decisions.models import Action, Outcome, Participation, PollOption, Proposal, Vote
 from app.core.extensions import db
 from app.groups import queries as group_queries
@@ -103,51 +103,51 @@ class Board:
     def propose(self, author="member", title="Buy a shared cargo bike", body="For the market runs.", **options) -> int:
         thread = options.pop("thread", None)
         with self.ctx():
-            draft = services.Draft(title=title, body=body, **options)
+            draft = proposals.Draft(title=title, body=body, **options)
             thread_obj = None
             if thread is not None:
                 from app.archive.models import Thread
 
                 thread_obj = db.session.get(Thread, thread)
-            return services.propose(self.user(author), self.group(), draft, thread_obj).id
+            return proposals.propose(self.user(author), self.group(), draft, thread_obj).id
 
     def vote(self, proposal_id, who, choice="consent", reason="", options=()) -> int:
         with self.ctx():
-            return services.cast_vote(self.user(who), self.proposal(proposal_id), choice, reason, list(options)).id
+            return votes.cast_vote(self.user(who), self.proposal(proposal_id), choice, reason, list(options)).id
 
     def settle(self, proposal_id, who, state="resolved"):
         with self.ctx():
-            services.settle_objection(self.user(who), self.proposal(proposal_id), state)
+            votes.settle_objection(self.user(who), self.proposal(proposal_id), state)
 
     def amend(self, proposal_id, who="member", title=None, body="For the market runs, and deliveries."):
         with self.ctx():
             proposal = self.proposal(proposal_id)
-            services.amend(self.user(who), proposal, title or proposal.title, body)
+            proposals.amend(self.user(who), proposal, title or proposal.title, body)
 
     def close(self, proposal_id, by="facilitator"):
         with self.ctx():
-            services.close(self.user(by), self.proposal(proposal_id))
+            closing.close(self.user(by), self.proposal(proposal_id))
 
     def reopen(self, proposal_id, by="facilitator", days=3):
         with self.ctx():
-            services.reopen(self.user(by), self.proposal(proposal_id), days=days)
+            closing.reopen(self.user(by), self.proposal(proposal_id), days=days)
 
     def withdraw(self, proposal_id, by="member"):
         with self.ctx():
-            services.withdraw(self.user(by), self.proposal(proposal_id))
+            closing.withdraw(self.user(by), self.proposal(proposal_id))
 
     def open_draft(self, proposal_id, by="member", days=3):
         with self.ctx():
-            services.open_draft(self.user(by), self.proposal(proposal_id), days=days)
+            proposals.open_draft(self.user(by), self.proposal(proposal_id), days=days)
 
     def outcome(self, proposal_id, by="facilitator", result=None, statement="We bought it.", review_on=None,
                 actions=()) -> int:
         """Record an outcome; `actions` are (description, owner, due date) with owner a role or handle."""
         with self.ctx():
             proposal = self.proposal(proposal_id)
-            drafts = [services.ActionDraft(d, self.uid(o) if o is not None else None, due) for d, o, due in actions]
-            result = services.result_choices(proposal)[0] if result is None else result
-            return services.record_outcome(self.user(by), proposal, statement, result, review_on, drafts).id
+            drafts = [outcomes.ActionDraft(d, self.uid(o) if o is not None else None, due) for d, o, due in actions]
+            result = outcomes.result_choices(proposal)[0] if result is None else result
+            return outcomes.record_outcome(self.user(by), proposal, statement, result, review_on, drafts).id
 
     def decided(self, title="Buy a shared cargo bike", author="member", result=None, **outcome) -> int:
         """A proposal that was opened, closed and given an outcome. Returns the proposal id."""

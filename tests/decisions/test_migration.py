@@ -12,7 +12,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
-from app.decisions import services
+from app.decisions import ballots
 from app.decisions.models import Proposal
 from app.core.extensions import db
 from tests.conftest import ON_POSTGRES
@@ -68,8 +68,8 @@ def test_the_migration_rekeys_open_ballot_boxes_and_seals_closed_ones(app, make_
     with board.ctx():
         proposal = db.session.get(Proposal, still_open)
         assert proposal.ballot_key
-        votes = services.current_votes(proposal)
-        mine = {uid: services.my_vote(board.user(uid), proposal, votes).choice for uid in (a, b, c)}
+        votes = ballots.current_votes(proposal)
+        mine = {uid: ballots.my_vote(board.user(uid), proposal, votes).choice for uid in (a, b, c)}
         assert mine == {a: "object", b: "consent", c: "concern"}
     rows = _rows(app, "SELECT created_at, is_current FROM votes WHERE proposal_id = :p", p=still_open)
     assert len(rows) == 4 and {t for t, _ in rows} == {None}  # history kept while open, with no times
@@ -86,8 +86,8 @@ def test_the_migration_rekeys_open_ballot_boxes_and_seals_closed_ones(app, make_
 
     with board.ctx():
         proposal = db.session.get(Proposal, ordinary)
-        votes = services.current_votes(proposal)
-        assert services.my_vote(board.user(c), proposal, votes).choice == "concern"
+        votes = ballots.current_votes(proposal)
+        assert ballots.my_vote(board.user(c), proposal, votes).choice == "concern"
         assert all(v.user_id is not None and v.created_at is not None for v in votes)
     days = _rows(app, "SELECT first_voted_on FROM participations WHERE proposal_id = :p", p=ordinary)
     assert len(days) == 3 and all(isinstance(date.fromisoformat(d), date) for d, in days)

@@ -210,3 +210,17 @@ def test_the_co_op_register_hides_a_private_working_groups_decisions_from_member
             assert ("Secret rota" in body) is sees, (role, path)
     with board.ctx():
         assert db.session.get(Group, care).parent_id == board.group_id
+
+
+def test_a_visitor_is_refused_before_the_vote_is_read(town):
+    """The route asks the policy first: an empty vote, or one on a closed proposal, from a visitor of a
+    public group is 403 — not a message about the form or the closing."""
+    open_ = town.propose("member")
+    closed = town.propose("member", title="Paint the door")
+    town.close(closed)
+    client = town.client("outsider")
+    before = town.counts()
+    assert client.post(f"/p/{open_}/vote", data={}).status_code == 403
+    assert client.post(f"/p/{closed}/vote", data={"choice": "consent"}).status_code == 403
+    assert client.post(f"/p/{closed}/objection", data={"state": "nonsense"}).status_code == 403
+    assert town.counts() == before

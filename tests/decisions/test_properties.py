@@ -1,4 +1,4 @@
-"""Property tests: whatever the votes, the rules give what DESIGN.md §5 says.
+"""Property tests: whatever the votes, the rules give what docs/DECISIONS.md ("The rule at close") says.
 
 Each rule is re-implemented here as plainly as it reads in the design, with exact fractions,
 and compared with the real thing — first on random ballots, then on random histories of
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from app.decisions import rules, services
+from app.decisions import ballots, queries, rules
 from app.decisions.models import CHOICES, NEEDS_REASON, STOPPING, Proposal, Vote
 from app.core.errors import Refused
 from app.core.extensions import db
@@ -172,9 +172,9 @@ def test_any_history_of_votes_gives_the_result_the_rule_says(crowded, history):
 
     with board.ctx():
         proposal = board.proposal(pid)
-        votes = services.current_votes(proposal)
+        votes = ballots.current_votes(proposal)
         # One current vote per member, and it is the last one they gave.
-        keys = {services.voter_key(proposal, board.uid(who)): who for who in VOTERS}
+        keys = {ballots.voter_key(proposal, board.uid(who)): who for who in VOTERS}
         assert sorted(keys[v.voter_key] for v in votes) == sorted(mine)
         for v in votes:
             who = keys[v.voter_key]
@@ -183,7 +183,7 @@ def test_any_history_of_votes_gives_the_result_the_rule_says(crowded, history):
         # Every vote given is kept.
         assert db.session.query(Vote).filter(Vote.proposal_id == pid).count() == given
 
-        live = services.live_result(proposal, votes)
+        live = queries.live_result(proposal, votes)
         assert (live.outcome, live.winners) == (outcome, winners)
         if history["kind"] == "poll":
             assert live.counts == {oid: sum(1 for v in votes if oid in v.option_ids) for oid in option_ids}

@@ -573,7 +573,7 @@ def test_the_register_csv_follows_the_filters(board):
 
 
 def test_the_register_page_filters_by_result_year_and_tag(board):
-    from app.archive import services as archive
+    from app.archive import threads as archive
 
     with board.ctx():
         tagged = archive.start_thread(board.user("member"), board.group(), "Garden", "Beds", ["garden"]).id

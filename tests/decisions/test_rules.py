@@ -1,4 +1,4 @@
-"""The decision rules of DESIGN.md §5, as pure functions: no database, no app."""
+"""The decision rules of docs/DECISIONS.md ("The rule at close"), as pure functions: no database, no app."""
 import pytest
 
 from app.decisions.rules import Ballot, decide, quorum_met, tally

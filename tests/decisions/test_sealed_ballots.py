@@ -28,6 +28,8 @@ import pytest
 from sqlalchemy import MetaData, inspect, select
 
 from app.core.extensions import db
+from app.decisions.ballots import voter_key
+from app.decisions.models import Proposal, Vote
 from tests.conftest import ON_POSTGRES
 from tests.decisions.helpers import Board
 
@@ -322,13 +324,10 @@ def world(app, make_cast, clock):
 
     world.open_copy = copy_of_instance(app)
     with board.ctx():
-        from app.decisions import services
-        from app.decisions.models import Proposal, Vote
-
         for pid in sealed:
             world.open_keys.add(db.session.get(Proposal, pid).ballot_key)
             world.open_keys |= set(db.session.scalars(select(Vote.voter_key).where(Vote.proposal_id == pid)))
-            assert services.voter_key(db.session.get(Proposal, pid), voters[0]) in world.open_keys
+            assert voter_key(db.session.get(Proposal, pid), voters[0]) in world.open_keys
     clock.advance(hours=1)
     for pid in everyone:
         board.close(pid)

@@ -1,18 +1,17 @@
-"""Every rule of DESIGN.md §5 that changes something, called through the services."""
+"""Every rule of docs/DECISIONS.md that changes something, called through the services."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import Forbidden, NotFound
 
-from app.archive import services as archive
+from app.archive import threads as archive
 from app.archive.models import Thread
 from app.core.events import Event
 from app.core.revisions import Revision
-from app.decisions import services
+from app.decisions import ballots, closing, outcomes, queries, votes
 from app.decisions.models import Action, Outcome, Participation, Proposal, Vote
-from app.core.errors import Refused
+from app.core.errors import Missing, NotAllowed, Refused
 from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group
@@ -62,7 +61,7 @@ def test_a_proposal_in_another_groups_thread_is_refused(board, make_cast):
     with board.ctx():
         thread_id = archive.start_thread(db.session.get(type(other.admin), other.admin.id),
                                          db.session.get(Group, other.group.id), "Elsewhere", "Not yours").id
-    with pytest.raises(NotFound):
+    with pytest.raises(Missing):
         board.propose("member", thread=thread_id)
 
 
@@ -76,7 +75,7 @@ def test_proposals_start_every_kind_and_refuse_an_unknown_one(board):
 
 
 def test_only_members_propose(town):
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         town.propose("outsider")
 
 
@@ -162,7 +161,7 @@ def test_a_draft_takes_no_votes_and_tells_nobody_until_its_author_opens_it(board
 @pytest.mark.parametrize("who", ["facilitator", "admin"])
 def test_only_the_author_opens_a_draft(board, who):
     pid = board.propose("member", draft=True)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.open_draft(pid, who)
     assert board.get(Proposal, pid, "status") == "draft"
 
@@ -177,10 +176,10 @@ def test_opening_a_draft_with_days_outside_1_to_90_is_refused(board, days):
 def test_a_draft_is_read_only_by_its_author(board):
     pid = board.propose("member", draft=True)
     with board.ctx():
-        assert services.proposal_for(board.user("member"), pid).id == pid
+        assert queries.proposal_for(board.user("member"), pid).id == pid
         for who in ("facilitator", "admin", "outsider"):
-            with pytest.raises(NotFound):
-                services.proposal_for(board.user(who), pid)
+            with pytest.raises(Missing):
+                queries.proposal_for(board.user(who), pid)
 
 
 # ---------------------------------------------------------------- votes
@@ -252,9 +251,9 @@ def test_votes_are_taken_only_while_open(board, status):
 def test_a_member_of_another_group_cannot_vote(board, make_cast):
     other = make_cast("other", "public")
     pid = board.propose("facilitator")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.vote(pid, other.member, "consent")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.vote(pid, "outsider", "consent")
     assert board.votes(pid) == []
 
@@ -264,7 +263,7 @@ def test_someone_who_left_the_group_can_no_longer_vote(board):
     board.vote(pid, "member", "consent")
     with board.ctx():
         groups.leave(board.user("member"), board.group())
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.vote(pid, "member", "concern")
 
 
@@ -297,7 +296,7 @@ def test_a_multiple_choice_poll_counts_each_option_once_per_voter(board):
     assert board.votes(pid)[0][2] == [tea, coffee]
     with board.ctx():
         p = board.proposal(pid)
-        result = services.live_result(p, services.current_votes(p))
+        result = queries.live_result(p, ballots.current_votes(p))
     assert result.counts == {tea: 1, coffee: 2, water: 0}
     assert (result.took_part, result.winners) == (2, [coffee])
 
@@ -308,7 +307,7 @@ def test_a_multiple_choice_poll_counts_each_option_once_per_voter(board):
 def _insert_current_vote(board, pid, who, choice="concern"):
     """A vote that another window (another request) has just written for this person."""
     with board.ctx():
-        db.session.add(Vote(proposal_id=pid, voter_key=services.voter_key(board.proposal(pid), board.uid(who)),
+        db.session.add(Vote(proposal_id=pid, voter_key=ballots.voter_key(board.proposal(pid), board.uid(who)),
                             user_id=board.uid(who), choice=choice, reason_md="From the other window."))
         db.session.add(Participation(proposal_id=pid, user_id=board.uid(who)))
         db.session.commit()
@@ -318,7 +317,7 @@ def test_the_database_holds_at_most_one_current_vote_per_member(board):
     pid = board.propose("facilitator")
     board.vote(pid, "member", "consent")
     with board.ctx():
-        db.session.add(Vote(proposal_id=pid, voter_key=services.voter_key(board.proposal(pid), board.uid("member")),
+        db.session.add(Vote(proposal_id=pid, voter_key=ballots.voter_key(board.proposal(pid), board.uid("member")),
                             user_id=board.uid("member"), choice="concern"))
         with pytest.raises(IntegrityError):
             db.session.commit()
@@ -339,9 +338,9 @@ def test_two_votes_from_one_member_at_once_one_wins_and_nothing_is_duplicated(bo
     """The other window's vote lands between our retiring the old vote and adding the new one."""
     pid = board.propose("facilitator")
     _insert_current_vote(board, pid, "member")
-    real_update = services.update
+    real_update = votes.update
     # Our UPDATE ran before the other vote was committed, so it retired nothing.
-    monkeypatch.setattr(services, "update", lambda model: real_update(model).where(false()))
+    monkeypatch.setattr(votes, "update", lambda model: real_update(model).where(false()))
     before = board.counts()
     message = refused(board.vote, pid, "member", "object", REASON).message
     assert "another window" in str(message)
@@ -357,10 +356,10 @@ def test_a_proposal_closes_at_its_time_when_it_is_next_read(board, clock):
     board.vote(pid, "member", "consent")
     clock.advance(days=2, seconds=-1)
     with board.ctx():
-        assert services.proposal_for(board.user("member"), pid).status == "open"
+        assert queries.proposal_for(board.user("member"), pid).status == "open"
     clock.advance(seconds=1)
     with board.ctx():
-        p = services.proposal_for(board.user("member"), pid)
+        p = queries.proposal_for(board.user("member"), pid)
         assert (p.status, p.result, p.closed_at) == ("closed", "adopted", p.closes_at)
     assert board.events("proposal.closed") == [("proposal.closed", None)]
 
@@ -370,7 +369,7 @@ def test_reading_a_due_proposal_closes_it_once_whoever_reads_it(board):
     board.expire(pid)
     with board.ctx():
         for who in ("member", "admin", "facilitator"):
-            assert services.proposal_for(board.user(who), pid).status == "closed"
+            assert queries.proposal_for(board.user(who), pid).status == "closed"
     assert board.events("proposal.closed") == [("proposal.closed", None)]
 
 
@@ -388,9 +387,9 @@ def test_close_due_closes_each_due_proposal_once(board):
     for pid in due:
         board.expire(pid)
     with board.ctx():
-        assert services.close_due() == 2
+        assert closing.close_due() == 2
     with board.ctx():
-        assert services.close_due() == 0
+        assert closing.close_due() == 0
     assert [board.get(Proposal, pid, "status") for pid in due + [later]] == ["closed", "closed", "open"]
     assert len(board.events("proposal.closed")) == 2
 
@@ -403,8 +402,8 @@ def test_a_closer_with_a_stale_copy_does_not_close_it_twice(board):
         stale = board.proposal(pid)  # loaded while open
         assert stale.status == "open"
         with board.app.app_context():  # meanwhile, cron closes it in a session of its own
-            assert services.close_due() == 1
-        assert services.close_if_due(stale) is False
+            assert closing.close_due() == 1
+        assert closing.close_if_due(stale) is False
         assert stale.status == "closed"
     assert len(board.events("proposal.closed")) == 1
 
@@ -412,7 +411,7 @@ def test_a_closer_with_a_stale_copy_does_not_close_it_twice(board):
 @pytest.mark.parametrize("who", ["member", "outsider"])
 def test_only_a_facilitator_closes_early(board, who):
     pid = board.propose("member")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.close(pid, who)
     assert board.get(Proposal, pid, "status") == "open"
 
@@ -435,7 +434,7 @@ def test_closing_fixes_how_many_could_vote_and_what_the_rule_said(board):
     board.crowd(3)  # three people join after the close: the result stands
     with board.ctx():
         p = board.proposal(pid)
-        live = services.live_result(p, services.current_votes(p))
+        live = queries.live_result(p, ballots.current_votes(p))
         assert (live.outcome, live.eligible) == ("adopted", 3)
         assert p.result_detail["counts"] == {"consent": 1, "concern": 1, "object": 0}
 
@@ -495,7 +494,7 @@ def test_a_facilitator_reopens_a_closed_proposal_with_a_new_closing_time(board, 
 def test_only_a_facilitator_reopens(board, who):
     pid = board.propose("member")
     board.close(pid)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.reopen(pid, who)
     assert board.get(Proposal, pid, "status") == "closed"
 
@@ -519,7 +518,7 @@ def test_reopening_needs_a_closing_time_1_to_90_days_ahead(board, days):
     board.close(pid)
     refused(board.reopen, pid, days=days)
     with board.ctx():
-        refused(services.reopen, board.user("facilitator"), board.proposal(pid),
+        refused(closing.reopen, board.user("facilitator"), board.proposal(pid),
                 closes_at=datetime.now(timezone.utc) - timedelta(hours=1))
     assert board.get(Proposal, pid, "status") == "closed"
 
@@ -546,10 +545,10 @@ def test_the_author_or_a_facilitator_withdraws(board, who):
 def test_another_member_cannot_withdraw_and_a_closed_proposal_stays_closed(board):
     board.crowd(1)
     pid = board.propose("member")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.withdraw(pid, "voter0")
     board.close(pid)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.withdraw(pid, "facilitator")
     assert board.get(Proposal, pid, "status") == "closed"
 
@@ -602,7 +601,7 @@ def test_an_amendment_that_changes_nothing_is_no_new_version(board):
 @pytest.mark.parametrize("who", ["facilitator", "admin", "outsider"])
 def test_only_the_author_amends(board, who):
     pid = board.propose("member")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.amend(pid, who)
     assert board.get(Proposal, pid, "version") == 1
 
@@ -610,7 +609,7 @@ def test_only_the_author_amends(board, who):
 def test_a_closed_proposal_is_not_amended(board):
     pid = board.propose("member")
     board.close(pid)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.amend(pid, "member")
 
 
@@ -630,7 +629,7 @@ def test_objection_blocks_adoption_until_resolved(board):
     board.vote(pid, "facilitator", "consent")
     with board.ctx():
         p = board.proposal(pid)
-        assert services.live_result(p, services.current_votes(p)).outcome == "not_adopted"
+        assert queries.live_result(p, ballots.current_votes(p)).outcome == "not_adopted"
     board.amend(pid, "member")
     board.settle(pid, "admin", "resolved")
     assert board.votes(pid)[0][5] == "resolved"
@@ -652,7 +651,7 @@ def test_an_open_block_stops_consensus_until_its_voter_withdraws_it(board):
     board.vote(pid, "admin", "block", REASON)
     with board.ctx():
         p = board.proposal(pid)
-        assert services.live_result(p, services.current_votes(p)).outcome == "not_adopted"
+        assert queries.live_result(p, ballots.current_votes(p)).outcome == "not_adopted"
     board.settle(pid, "admin", "withdrawn")
     board.close(pid)
     assert board.get(Proposal, pid, "result") == "adopted"
@@ -717,7 +716,7 @@ def test_a_former_member_cannot_settle_their_objection(board):
     board.join("second", "admin")
     with board.ctx():
         groups.leave(board.user("admin"), board.group())
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.settle(pid, "admin", "withdrawn")
     assert board.votes(pid)[0][5] == "open"
 
@@ -739,7 +738,7 @@ def test_an_outcome_is_recorded_only_after_close(board):
 def test_only_a_facilitator_records_the_outcome(board, who):
     pid = board.propose("member")
     board.close(pid)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         board.outcome(pid, by=who)
     assert board.count(Outcome) == 0
 
@@ -754,7 +753,7 @@ def test_the_outcome_result_comes_from_the_kinds_list(board, kind, allowed):
     pid = board.propose("member", kind=kind, options=("Tea", "Coffee"))
     board.close(pid)
     with board.ctx():
-        assert services.result_choices(board.proposal(pid)) == allowed
+        assert outcomes.result_choices(board.proposal(pid)) == allowed
     for wrong in ({"adopted", "chosen", "decided", "advice", "", "passed"} - set(allowed)):
         assert refused(board.outcome, pid, result=wrong).field == "result"
     board.outcome(pid, result=allowed[-1])
@@ -799,15 +798,19 @@ def _action(board, owner="member"):
         return db.session.scalar(select(Action.id))
 
 
+def _tick(board, who, action_id, done):
+    with board.ctx():
+        user = board.user(who)
+        outcomes.set_action_done(user, queries.action_for(user, action_id), done)
+
+
 @pytest.mark.parametrize("who", ["member", "facilitator", "admin"])
 def test_an_action_is_ticked_off_by_its_owner_or_a_facilitator(board, who):
     action_id = _action(board, owner="member")
-    with board.ctx():
-        services.set_action_done(board.user(who), action_id, True)
+    _tick(board, who, action_id, True)
     assert board.get(Action, action_id, "done_at") is not None
     assert ("action.done", board.uid(who)) in board.events("action.")
-    with board.ctx():
-        services.set_action_done(board.user(who), action_id, False)
+    _tick(board, who, action_id, False)
     assert board.get(Action, action_id, "done_at") is None
 
 
@@ -815,22 +818,22 @@ def test_nobody_else_ticks_an_action_off(board):
     board.crowd(1)
     action_id = _action(board, owner="member")
     with board.ctx():
-        with pytest.raises(Forbidden):
-            services.set_action_done(board.user("voter0"), action_id, True)
-        with pytest.raises(NotFound):
-            services.set_action_done(board.user("outsider"), action_id, True)
-        with pytest.raises(NotFound):
-            services.set_action_done(board.user("member"), 999_999, True)
+        with pytest.raises(NotAllowed):
+            outcomes.set_action_done(board.user("voter0"), db.session.get(Action, action_id), True)
+        with pytest.raises(NotAllowed):
+            outcomes.set_action_done(board.user("outsider"), db.session.get(Action, action_id), True)
+        with pytest.raises(Missing):
+            queries.action_for(board.user("outsider"), action_id)
+        with pytest.raises(Missing):
+            queries.action_for(board.user("member"), 999_999)
     assert board.get(Action, action_id, "done_at") is None
 
 
 def test_ticking_an_action_that_is_already_done_changes_nothing(board):
     action_id = _action(board)
-    with board.ctx():
-        services.set_action_done(board.user("member"), action_id, True)
+    _tick(board, "member", action_id, True)
     done_at = board.get(Action, action_id, "done_at")
-    with board.ctx():
-        services.set_action_done(board.user("member"), action_id, True)
+    _tick(board, "member", action_id, True)
     assert board.get(Action, action_id, "done_at") == done_at
     assert len(board.events("action.done")) == 1
 
@@ -845,7 +848,7 @@ def _working_group(board, slug, visibility, by="facilitator"):
 
 def _register(board, who="member", **where):
     with board.ctx():
-        rows = services.register(board.group(), services.RegisterFilter(**where), viewer=board.user(who))
+        rows = queries.register(board.group(), queries.RegisterFilter(**where), viewer=board.user(who))
         return [o.proposal.title for o in rows]
 
 
@@ -862,7 +865,7 @@ def test_the_register_lists_outcomes_of_the_group_and_its_working_groups_newest_
     board.close(closed)
     assert _register(board) == ["New kettle", "Paint the door"]
     with board.ctx():
-        assert [o.proposal.title for o in services.register(db.session.get(Group, kitchen))] == ["New kettle"]
+        assert [o.proposal.title for o in queries.register(db.session.get(Group, kitchen))] == ["New kettle"]
 
 
 def test_the_register_leaves_out_working_groups_the_reader_cannot_see(board):
@@ -915,7 +918,7 @@ def test_the_register_filters_by_tag_of_the_proposals_thread(board):
 
 def _needs(board, who="member", group_ids=None):
     with board.ctx():
-        needs = services.needs_me(board.user(who), group_ids)
+        needs = queries.needs_me(board.user(who), group_ids)
         return ([p.title for p in needs.to_vote], [a.description for a in needs.actions],
                 [o.proposal.title for o in needs.reviews])
 
@@ -951,8 +954,7 @@ def test_needs_me_lists_actions_i_own_until_they_are_done(board):
     action_id = _action(board, owner="member")
     assert _needs(board)[1] == ["Buy a lock"]
     assert _needs(board, "facilitator")[1] == []
-    with board.ctx():
-        services.set_action_done(board.user("member"), action_id, True)
+    _tick(board, "member", action_id, True)
     assert _needs(board)[1] == []
 
 
@@ -1001,7 +1003,7 @@ def test_the_thread_lists_its_proposals_but_not_drafts(board):
     thread_id = board.thread_id(pid)
     board.propose("member", title="Draft", draft=True, thread=thread_id)
     with board.ctx():
-        listed = services.proposals_in_thread(db.session.get(Thread, thread_id))
+        listed = queries.proposals_in_thread(db.session.get(Thread, thread_id))
         assert [p.title for p in listed] == ["Bike"]
 
 
@@ -1012,7 +1014,7 @@ def test_group_proposals_closes_the_due_ones_and_shows_only_my_drafts(board):
     board.propose("member", title="Mine", draft=True)
     board.propose("admin", title="Theirs", draft=True)
     with board.ctx():
-        lists = services.group_proposals(board.user("member"), board.group())
+        lists = queries.group_proposals(board.user("member"), board.group())
         assert [p.title for p in lists["open"]] == ["Open"]
         assert [p.title for p in lists["drafts"]] == ["Mine"]
         assert [p.title for p in lists["closed"]] == ["Due"]

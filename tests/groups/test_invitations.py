@@ -5,11 +5,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
-from werkzeug.exceptions import Forbidden, NotFound
 
 from app.accounts.models import User
 from app.core.database import utcnow
-from app.core.errors import Refused
+from app.core.errors import Missing, NotAllowed, Refused
 from app.core.extensions import db
 from app.groups import policy, services
 from app.groups.models import Invitation, Membership
@@ -118,7 +117,7 @@ def test_same_person_cannot_use_a_link_twice(coop):
 
 
 def test_unknown_token_is_not_found(coop):
-    with pytest.raises(NotFound):
+    with pytest.raises(Missing):
         services.accept_invitation(coop.outsider, "no-such-token")
 
 
@@ -133,9 +132,9 @@ def test_out_of_range_days_or_uses_are_refused(coop, days, max_uses):
 @pytest.mark.parametrize("role", ["member", "facilitator", "outsider"])
 def test_only_admins_make_or_revoke_invitations(coop, role):
     invitation, _ = services.create_invitation(coop.admin, coop.group, "member", 7, None)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         services.create_invitation(coop.person(role), coop.group, "member", 7, None)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowed):
         services.revoke_invitation(coop.person(role), coop.group, invitation.id)
     assert invitation.revoked_at is None
 
@@ -143,7 +142,7 @@ def test_only_admins_make_or_revoke_invitations(coop, role):
 def test_revoking_an_invitation_of_another_group_is_not_found(coop):
     other = services.create_group(coop.outsider, "Bakery", "bakery", "", "public")
     invitation, _ = services.create_invitation(coop.outsider, other, "member", 7, None)
-    with pytest.raises(NotFound):
+    with pytest.raises(Missing):
         services.revoke_invitation(coop.admin, coop.group, invitation.id)
     assert invitation.revoked_at is None
 

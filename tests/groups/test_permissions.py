@@ -209,3 +209,15 @@ def test_public_working_group_in_a_private_co_op_stays_hidden_from_outsiders(app
     auth.logout()
     auth.login(cast.member)
     assert client.get("/g/kitchen").status_code == 200
+
+
+@pytest.mark.parametrize("route, data", [("change role", {"role": "nonsense"}), ("set capacity", {"capacity_percent": "x"}),
+                                         ("add member", {"user_id": "x"})])
+def test_someone_who_may_not_is_refused_before_the_form_is_read(app, client, auth, make_cast, route, data):
+    """The route asks the policy first: a broken form from a member is 403, not a message about the form."""
+    cast = make_cast("coop", "public")
+    method, path, _ = request_for(route, ids_for(app, cast))
+    auth.login(cast.facilitator)
+    before = state(app)
+    assert client.open(path, method=method, data=data).status_code == 403
+    assert state(app) == before

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.core.extensions import db
 from app.groups.models import Group
-from app.labour import services
+from app.labour import periods, planning
 from app.labour.models import Assignment
 
 
@@ -21,9 +21,9 @@ def start_rota(app, cast, starter=True, weeks=8):
     """The facilitator starts the rota this week (with the starter tasks) and plans it."""
     with app.test_request_context():
         group, _admin, facilitator, _member, _outsider = attached(cast)
-        today = services.today_in(group)
-        services.set_up(facilitator, group, today - timedelta(days=today.weekday()), weeks, starter)
-        services.generate(facilitator, group)
+        today = periods.today_in(group)
+        planning.set_up(facilitator, group, today - timedelta(days=today.weekday()), weeks, starter)
+        planning.generate(facilitator, group)
 
 
 def slots_of(user_id, group_id, period=None, status="assigned") -> list[Assignment]:

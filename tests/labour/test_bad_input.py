@@ -11,8 +11,8 @@ from app.core.events import Event
 from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group
-from app.labour import services
-from app.labour.models import Absence, Assignment, LedgerEntry, LoggedCare, Swap, Thanks, Willingness
+from app.labour import assignments, availability, periods, planning, recognition
+from app.labour.models import Absence, Assignment, CareTask, LedgerEntry, LoggedCare, Swap, Thanks, Willingness
 from tests.labour.care_cast import attached, count, slots_of, start_rota
 
 NOT_IDS = ["99999999999999999999", "-1", "0", "abc"]
@@ -31,22 +31,22 @@ def _held_now(app, cast, person) -> int:
             return mine[0].id
         a = db.session.scalars(select(Assignment).where(Assignment.group_id == group.id,
                                                         Assignment.status == "assigned")).first()
-        services.override(facilitator, a, person.id, "For the test")
+        assignments.override(facilitator, a, person.id, "For the test")
         return a.id
 
 
 def _done_by(app, cast, person) -> int:
     slot = _held_now(app, cast, person)
     with app.test_request_context():
-        services.mark_done(db.session.get(User, person.id), db.session.get(Assignment, slot))
+        assignments.mark_done(db.session.get(User, person.id), db.session.get(Assignment, slot))
     return slot
 
 
 def _confirmed_care(app, cast, person, by) -> int:
     with app.test_request_context():
         group = db.session.get(Group, cast.group.id)
-        care = services.log_care(db.session.get(User, person.id), group, "Cooked", 2, services.today_in(group))
-        services.confirm_care(db.session.get(User, by.id), group, care.id)
+        care = recognition.log_care(db.session.get(User, person.id), group, "Cooked", 2, periods.today_in(group))
+        recognition.confirm_care(db.session.get(User, by.id), group, care.id)
         return care.id
 
 
@@ -101,7 +101,7 @@ def test_starting_the_rota_on_a_day_that_is_no_weekday_is_refused(app, client, a
     response = client.post("/g/coop/care/setup", data={"weekday": value, "periods_ahead": 8})
     assert response.status_code == 422
     with app.app_context():
-        assert services.rota_of(db.session.get(Group, cast.group.id)) is None
+        assert periods.rota_of(db.session.get(Group, cast.group.id)) is None
 
 
 # ---------------------------------------------------------------- thanks stay inside the group
@@ -144,15 +144,15 @@ def test_thanks_for_work_in_another_group_are_not_found(app, client, auth, cast)
         other = groups.create_group(admin, "Other co-op", "other", "", "private")
         _, token = groups.create_invitation(admin, other, "member", 7, None)
         groups.accept_invitation(member, token)
-        today = services.today_in(other)
-        services.set_up(admin, other, today - timedelta(days=today.weekday()), 2, True)
-        services.generate(admin, other)
+        today = periods.today_in(other)
+        planning.set_up(admin, other, today - timedelta(days=today.weekday()), 2, True)
+        planning.generate(admin, other)
         a = db.session.scalars(select(Assignment).where(Assignment.group_id == other.id,
                                                         Assignment.status == "assigned")).first()
-        services.override(admin, a, member.id, "Test")
-        services.mark_done(member, a)
-        care = services.log_care(member, other, "Cooked", 2, today)
-        services.confirm_care(admin, other, care.id)
+        assignments.override(admin, a, member.id, "Test")
+        assignments.mark_done(member, a)
+        care = recognition.log_care(member, other, "Cooked", 2, today)
+        recognition.confirm_care(admin, other, care.id)
         elsewhere, care_id = a.id, care.id
     auth.login(cast.admin)
     for data in ({"assignment_id": elsewhere}, {"care_id": care_id}):
@@ -175,11 +175,11 @@ def _posts(app, cast):
     slot = _held_now(app, cast, cast.member)
     with app.test_request_context():
         group, _admin, _fac, member, _out = attached(cast)
-        swap = services.request_swap(member, db.session.get(Assignment, slot), None)
-        care = services.log_care(member, group, "Cooked for the meeting", 2, services.today_in(group))
-        today = services.today_in(group)
-        absence = services.add_absence(member, group, today + timedelta(days=60), today + timedelta(days=61))
-        task_id = services.tasks_of(group)[0].id
+        swap = assignments.request_swap(member, db.session.get(Assignment, slot), None)
+        care = recognition.log_care(member, group, "Cooked for the meeting", 2, periods.today_in(group))
+        today = periods.today_in(group)
+        absence = availability.add_absence(member, group, today + timedelta(days=60), today + timedelta(days=61))
+        task_id = periods.tasks_of(group)[0].id
         ids = dict(slot=slot, swap=swap.id, care=care.id, absence=absence.id, task=task_id)
     base = f"/g/{cast.group.slug}/care"
     return [
@@ -256,3 +256,58 @@ def test_only_the_holder_may_ask_for_a_swap_whatever_they_post(app, client, auth
         assert client.post(f"/g/coop/care/slots/{slot}/swap", data=data).status_code == 403
     with app.app_context():
         assert count(Swap) == 0
+
+
+def _not_for_a_plain_member(app, cast):
+    """What a plain member of the group may not post — the facilitators' actions, and actions on a
+    slot or a request that isn't theirs — each with a body that would otherwise be accepted."""
+    theirs = _held_now(app, cast, cast.admin)
+    with app.test_request_context():
+        group, admin, facilitator, _member, _out = attached(cast)
+        asked = assignments.request_swap(admin, db.session.get(Assignment, theirs), facilitator.id)
+        task_id, swap_id = periods.tasks_of(group)[0].id, asked.id
+    base = f"/g/{cast.group.slug}/care"
+    task = {"name": "Book the room", "category": "logistics", "effort": 2, "recurrence": "every",
+            "people_needed": 1, "active": "y"}
+    posts = {
+        f"{base}/setup": {"weekday": 0, "periods_ahead": 8, "starter": "y"},
+        f"{base}/tasks": task,
+        f"{base}/tasks/{task_id}": task,
+        f"{base}/rota/regenerate": {},
+        f"{base}/slots/{theirs}/skip": {},
+        f"{base}/slots/{theirs}/override": {"to_user_id": cast.member.id, "reason": "I'll do it"},
+        f"{base}/slots/{theirs}/done": {},
+        f"{base}/slots/{theirs}/missed": {},
+        f"{base}/slots/{theirs}/offer": {},
+        f"{base}/slots/{theirs}/swap": {"to_user_id": cast.member.id},
+        f"{base}/swaps/{swap_id}/accept": {},  # asked of the facilitator, not of them
+        f"{base}/swaps/{swap_id}/decline": {},  # between two others
+    }
+    return posts, dict(slot=theirs, swap=swap_id, task=task_id)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_member_without_the_right_gets_the_same_refusal_whether_the_form_is_valid_or_not(
+        app, client, auth, cast, htmx):
+    start_rota(app, cast)
+    posts, ids = _not_for_a_plain_member(app, cast)
+    with app.app_context():
+        before = (count(LedgerEntry), count(CareTask), count(Assignment), count(Swap))
+    auth.login(cast.member)
+    headers = {"HX-Request": "true"} if htmx else {}
+    for path, valid in posts.items():
+        for data in (valid, GARBAGE, {}):
+            response = client.post(path, data=data, headers=headers)
+            assert response.status_code == 403, (path, data, response.status_code)
+            assert "You don't have permission to do that here." in read(response), (path, data)
+    with app.app_context():
+        assert (count(LedgerEntry), count(CareTask), count(Assignment), count(Swap)) == before
+        assert db.session.get(Swap, ids["swap"]).status == "open"
+        assert (db.session.get(Assignment, ids["slot"]).status, db.session.get(Assignment, ids["slot"]).user_id) == (
+            "assigned", cast.admin.id)
+        assert db.session.get(CareTask, ids["task"]).name != "Book the room"
+    auth.logout()
+    auth.login(cast.facilitator)  # the one asked may answer
+    assert client.post(f"/g/coop/care/swaps/{ids['swap']}/decline").status_code == 302
+    with app.app_context():
+        assert db.session.get(Swap, ids["swap"]).status == "declined"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.core.extensions import db
 from app.groups import services as groups
-from app.labour import services
+from app.labour import periods, planning
 from app.labour.models import Assignment, CalendarToken
 from tests.labour.care_cast import count, start_rota
 
@@ -58,8 +58,8 @@ def test_the_feed_is_icalendar_of_my_assignments_only_and_needs_no_login(app, cl
         mine = {a.id: a for a in db.session.scalars(select(Assignment).where(Assignment.user_id == cast.member.id))}
         everyone = count(Assignment)
         group = db.session.get(type(cast.group), cast.group.id)
-        r = services.rota_of(group)
-        starts = {a_id: services.period_start(r, a.period) for a_id, a in mine.items()}
+        r = periods.rota_of(group)
+        starts = {a_id: periods.period_start(r, a.period) for a_id, a in mine.items()}
     assert mine and len(events) == len(mine) < everyone
     uids = set()
     for e in events:
@@ -85,7 +85,7 @@ def test_the_feed_covers_all_my_groups_and_nobody_elses(app, client, auth, cast,
         river = db.session.get(type(other.group), other.group.id)
         _, token = groups.create_invitation(admin, river, "member", 7, None)
         groups.accept_invitation(db.session.get(User, cast.member.id), token)
-        services.generate(db.session.get(User, other.facilitator.id), river)
+        planning.generate(db.session.get(User, other.facilitator.id), river)
         mine = set(db.session.scalars(select(Assignment.id).where(Assignment.user_id == cast.member.id)))
         in_groups = set(db.session.scalars(select(Assignment.group_id).where(Assignment.user_id == cast.member.id)))
     assert len(in_groups) == 2

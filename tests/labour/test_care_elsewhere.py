@@ -3,8 +3,10 @@ import html
 
 from sqlalchemy import event, select
 
+from app.archive.timeline import TimelineFilter, timeline
 from app.core.extensions import db
-from app.labour import services
+from app.groups import services as groups
+from app.labour import assignments, periods, recognition
 from app.labour.models import Assignment, Thanks
 from tests.labour.care_cast import attached, slots_of, start_rota
 
@@ -17,15 +19,15 @@ def _done_and_thanked(app, cast, message="Thank you for the minutes"):
     """The member does a slot of this week (given by override if need be); the facilitator thanks them."""
     with app.test_request_context():
         group, _admin, facilitator, member, _outsider = attached(cast)
-        now = services.current_period(services.rota_of(group), group)
+        now = periods.current_period(periods.rota_of(group), group)
         mine = slots_of(member.id, group.id, period=now)
         if not mine:
             a = db.session.scalars(select(Assignment).where(Assignment.group_id == group.id, Assignment.period == now,
                                                             Assignment.status == "assigned")).first()
-            services.override(facilitator, a, member.id, "Covering")
+            assignments.override(facilitator, a, member.id, "Covering")
             mine = [a]
-        services.mark_done(member, mine[0])
-        services.thank(facilitator, group, member.id, message, assignment_id=mine[0].id)
+        assignments.mark_done(member, mine[0])
+        recognition.thank(facilitator, group, member.id, message, assignment_id=mine[0].id)
 
 
 def test_a_persons_page_lists_the_thanks_they_received_with_who_and_when(app, client, auth, cast):
@@ -88,9 +90,9 @@ def test_needs_me_shows_my_care_tasks_this_week_and_swaps_asked_of_me(app, clien
     start_rota(app, other)
     with app.test_request_context():
         group, _admin, facilitator, member, _outsider = attached(cast)
-        now = services.current_period(services.rota_of(group), group)
+        now = periods.current_period(periods.rota_of(group), group)
         theirs = slots_of(facilitator.id, group.id, period=now) or slots_of(facilitator.id, group.id)
-        services.request_swap(facilitator, theirs[0], member.id)
+        assignments.request_swap(facilitator, theirs[0], member.id)
         asked = theirs[0].task.name
         mine = [a.task.name for a in slots_of(member.id, group.id, period=now)]
     auth.login(cast.member)
@@ -103,8 +105,6 @@ def test_needs_me_shows_my_care_tasks_this_week_and_swaps_asked_of_me(app, clien
 
 
 def test_needs_me_with_care_runs_a_fixed_number_of_queries(app, client, auth, make_cast, make_user):
-    from app.groups import services as groups
-
     def count_for(n_groups):
         me = make_user(f"busy{n_groups}")
         for i in range(n_groups):
@@ -145,8 +145,6 @@ def test_the_timeline_filters_care_work(app, client, auth, cast):
 
 
 def test_the_care_category_keeps_only_care_events(app, cast):
-    from app.archive.services import TimelineFilter, timeline
-
     start_rota(app, cast)
     _done_and_thanked(app, cast)
     with app.app_context():

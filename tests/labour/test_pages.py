@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group
-from app.labour import services
+from app.labour import assignments, periods, planning, recognition
 from app.labour.models import Absence, Assignment, CareTask, LedgerEntry, LoggedCare, Rota, Swap, Thanks, Willingness
 from app.notifications.models import Notification
 from tests.labour.care_cast import attached, count, slots_of, start_rota
@@ -26,7 +26,7 @@ PAGES = ["/g/{slug}/care", "/g/{slug}/care/rota", "/g/{slug}/care/fairness", "/g
 
 def _now(group_id) -> int:
     group = db.session.get(Group, group_id)
-    return services.current_period(services.rota_of(group), group)
+    return periods.current_period(periods.rota_of(group), group)
 
 
 def _slot(app, person, cast, status="assigned", current=True):
@@ -49,7 +49,7 @@ def _give_current_slot(app, cast, person):
             return mine[0].id
         a = db.session.scalars(select(Assignment).where(Assignment.group_id == group.id, Assignment.period == now,
                                                         Assignment.status == "assigned")).first()
-        services.override(facilitator, a, person.id, "Covering for the test")
+        assignments.override(facilitator, a, person.id, "Covering for the test")
         return a.id
 
 
@@ -83,8 +83,8 @@ def test_set_up_starts_on_the_chosen_weekday_with_starter_tasks_and_plans_ahead(
     assert response.status_code == 302
     with app.app_context():
         group = db.session.get(Group, cast.group.id)
-        r = services.rota_of(group)
-        today = services.today_in(group)
+        r = periods.rota_of(group)
+        today = periods.today_in(group)
         assert r.starts_on.weekday() == 2 and 0 <= (today - r.starts_on).days < 7
         assert r.periods_ahead == 4
         assert count(CareTask, CareTask.group_id == group.id) == 5
@@ -132,9 +132,9 @@ def test_a_public_groups_actions_are_forbidden_to_non_members_and_change_nothing
     slot, _ = _slot(app, cast.member, cast)
     with app.test_request_context():
         group, _admin, _fac, member, _out = attached(cast)
-        swap = services.request_swap(member, db.session.get(Assignment, slot), None)
-        task_id = services.tasks_of(group)[0].id
-        care = services.log_care(member, group, "Cooked for the meeting", 2, services.today_in(group))
+        swap = assignments.request_swap(member, db.session.get(Assignment, slot), None)
+        task_id = periods.tasks_of(group)[0].id
+        care = recognition.log_care(member, group, "Cooked for the meeting", 2, periods.today_in(group))
         swap_id, care_id = swap.id, care.id
         before = count(LedgerEntry)
     auth.login(cast.outsider)
@@ -318,10 +318,41 @@ def test_done_without_javascript_redirects_and_with_htmx_swaps_the_part(app, cli
     assert client.post(f"/g/coop/care/swaps/{reoffered_id}/accept").status_code == 302
 
 
+def test_with_htmx_a_slot_action_answers_its_block_and_reads_only_what_the_block_shows(app, client, auth, cast):
+    start_rota(app, cast)
+    slot = _give_current_slot(app, cast, cast.member)
+    auth.login(cast.member)
+    rest_of_the_page = ("FROM thanks", "FROM logged_care", "FROM absences", "FROM willingness")
+    with counting(app) as statements:
+        page = client.get("/g/coop/care")
+    assert all(any(table in s for s in statements) for table in rest_of_the_page)  # the whole page reads them
+    with counting(app) as statements:
+        response = client.post(f"/g/coop/care/slots/{slot}/offer", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = read(response)
+    assert "<html" not in body and 'id="mine-region"' in body and "Offered up." in body
+    assert 'id="thanks"' not in body and 'id="absences"' not in body and 'id="thanks"' in read(page)
+    assert not [s for s in statements if any(table in s for table in rest_of_the_page)]
+
+
+def test_with_htmx_a_refused_swap_answers_its_block_with_the_message_by_the_field(app, client, auth, cast):
+    start_rota(app, cast)
+    slot = _give_current_slot(app, cast, cast.member)
+    auth.login(cast.member)
+    response = client.post(f"/g/coop/care/slots/{slot}/swap", data={"to_user_id": cast.outsider.id},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    body = read(response)
+    assert "<html" not in body and 'id="mine-region"' in body
+    assert f'aria-describedby="swap-{slot}-errors"' in body and "Choose another member of the group." in body
+    without_js = read(client.post(f"/g/coop/care/slots/{slot}/swap", data={"to_user_id": cast.outsider.id}))
+    assert "<html" in without_js and f'aria-describedby="swap-{slot}-errors"' in without_js
+
+
 def test_willingness_absences_logged_care_and_thanks_round_trip(app, client, auth, cast):
     start_rota(app, cast)
     with app.app_context():
-        task_id = services.tasks_of(db.session.get(Group, cast.group.id))[0].id
+        task_id = periods.tasks_of(db.session.get(Group, cast.group.id))[0].id
     auth.login(cast.member)
     assert client.post(f"/g/coop/care/willingness/{task_id}", data={"level": "cannot"}).status_code == 302
     assert client.post("/g/coop/care/absences", data={"starts_on": "2031-03-01", "ends_on": "2031-03-10",
@@ -330,7 +361,7 @@ def test_willingness_absences_logged_care_and_thanks_round_trip(app, client, aut
     with app.app_context():
         level = db.session.scalar(select(Willingness.level).where(Willingness.user_id == cast.member.id))
         absence_id = db.session.scalar(select(Absence.id))
-        today = services.today_in(db.session.get(Group, cast.group.id))
+        today = periods.today_in(db.session.get(Group, cast.group.id))
     assert level == "cannot"
     assert client.post(f"/g/coop/care/absences/{absence_id}/cancel").status_code == 302
     assert "Jeju" not in read(client.get("/g/coop/care"))
@@ -422,7 +453,7 @@ def test_logging_care_out_of_range_or_in_the_future_is_refused(app, client, auth
     start_rota(app, cast)
     auth.login(cast.member)
     with app.app_context():
-        tomorrow = services.today_in(db.session.get(Group, cast.group.id)) + timedelta(days=1)
+        tomorrow = periods.today_in(db.session.get(Group, cast.group.id)) + timedelta(days=1)
     for data, message in [
         ({"description": "Dinner", "category": "other", "effort": 25, "done_on": "2026-01-01"}, "between 1 and 20"),
         ({"description": "", "category": "other", "effort": 2, "done_on": "2026-01-01"}, "1–300 characters"),
@@ -529,7 +560,7 @@ def test_thanking_yourself_or_work_that_isnt_theirs_is_refused(app, client, auth
 def test_willingness_must_be_one_of_the_three(app, client, auth, cast):
     start_rota(app, cast)
     with app.app_context():
-        task_id = services.tasks_of(db.session.get(Group, cast.group.id))[0].id
+        task_id = periods.tasks_of(db.session.get(Group, cast.group.id))[0].id
     auth.login(cast.member)
     response = client.post(f"/g/coop/care/willingness/{task_id}", data={"level": "never"})
     assert response.status_code == 422 and "Choose happy, rather not or cannot." in read(response)
@@ -567,25 +598,25 @@ def _busy_group(app, make_user, slug, size):
         for person in people[1:]:
             _, token = groups.create_invitation(admin, group, "facilitator", 7, None)
             groups.accept_invitation(db.session.get(User, person.id), token)
-        today = services.today_in(group)
-        services.set_up(admin, group, today - timedelta(days=today.weekday() + 14), 8, True)
-        services.generate(admin, group)
-        for task in services.tasks_of(group):
+        today = periods.today_in(group)
+        planning.set_up(admin, group, today - timedelta(days=today.weekday() + 14), 8, True)
+        planning.generate(admin, group)
+        for task in periods.tasks_of(group):
             task.people_needed = 2
         db.session.commit()
-        now = services.current_period(services.rota_of(group), group)
+        now = periods.current_period(periods.rota_of(group), group)
         slots = list(db.session.scalars(select(Assignment).where(Assignment.group_id == group.id,
                                                                  Assignment.period == now).order_by(Assignment.id)))
         holder = lambda a: db.session.get(User, a.user_id)  # noqa: E731
-        services.mark_done(holder(slots[0]), slots[0])
-        services.mark_missed(holder(slots[1]), slots[1])
-        services.request_swap(holder(slots[2]), slots[2], next(p.id for p in people if p.id != slots[2].user_id))
-        services.request_swap(holder(slots[3]), slots[3], None)
-        services.override(admin, slots[4], next(p.id for p in people if p.id != slots[4].user_id), "Balance it out")
-        care = services.log_care(db.session.get(User, people[1].id), group, "Dinner", 2, today)
-        services.confirm_care(db.session.get(User, people[2].id), group, care.id)
+        assignments.mark_done(holder(slots[0]), slots[0])
+        assignments.mark_missed(holder(slots[1]), slots[1])
+        assignments.request_swap(holder(slots[2]), slots[2], next(p.id for p in people if p.id != slots[2].user_id))
+        assignments.request_swap(holder(slots[3]), slots[3], None)
+        assignments.override(admin, slots[4], next(p.id for p in people if p.id != slots[4].user_id), "Balance it out")
+        care = recognition.log_care(db.session.get(User, people[1].id), group, "Dinner", 2, today)
+        recognition.confirm_care(db.session.get(User, people[2].id), group, care.id)
         thanker = next(p for p in people if p.id != slots[0].done_by_id)
-        services.thank(db.session.get(User, thanker.id), group, slots[0].done_by_id, "Thanks!",
+        recognition.thank(db.session.get(User, thanker.id), group, slots[0].done_by_id, "Thanks!",
                        assignment_id=slots[0].id)
     return people[0]
 

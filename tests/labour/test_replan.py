@@ -1,4 +1,4 @@
-"""Re-planning the future keeps what people agreed (ROTA.md, "re-plan"): accepted swaps, taken offers
+"""Re-planning the future keeps what people agreed (docs/ROTA.md, "Re-planning the future"): accepted swaps, taken offers
 and overrides stay; a pending request on a slot that changes is cancelled with a notice to both people;
 and no re-plan ever fails, whatever swaps point at the slots it rewrites."""
 from datetime import timedelta
@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group
-from app.labour import services
+from app.labour import assignments, availability, book, periods
 from app.labour.models import Absence, Assignment, CareTask, Swap
 from app.notifications.models import Notification
 from tests.labour.care_cast import attached, start_rota
@@ -20,7 +20,7 @@ from tests.labour.care_cast import attached, start_rota
 def _future(group_id, holder_id, skip=()) -> Assignment:
     """A slot this person holds in a future week (not this one), avoiding `skip`."""
     group = db.session.get(Group, group_id)
-    now = services.current_period(services.rota_of(group), group)
+    now = periods.current_period(periods.rota_of(group), group)
     return db.session.scalars(select(Assignment).where(
         Assignment.group_id == group_id, Assignment.user_id == holder_id, Assignment.period > now,
         Assignment.status == "assigned", Assignment.id.not_in(list(skip)) if skip else True,
@@ -28,8 +28,8 @@ def _future(group_id, holder_id, skip=()) -> Assignment:
 
 
 def _week(group, period):
-    r = services.rota_of(group)
-    return services.period_start(r, period)
+    r = periods.rota_of(group)
+    return periods.period_start(r, period)
 
 
 def _cancel_notes(swap_id) -> set[int]:
@@ -42,7 +42,7 @@ def test_time_away_after_a_swap_request_cancels_the_request_and_tells_both_peopl
     with app.test_request_context():
         group, admin, _fac, member, _out = attached(cast)
         slot = _future(group.id, member.id)
-        swap = services.request_swap(member, slot, admin.id)
+        swap = assignments.request_swap(member, slot, admin.id)
         slot_id, swap_id, week = slot.id, swap.id, _week(group, slot.period)
     auth.login(cast.member)
     response = client.post("/g/coop/care/absences", data={
@@ -65,15 +65,15 @@ def _agreements(app, cast):
     with app.test_request_context():
         group, admin, facilitator, member, _out = attached(cast)
         pending = _future(group.id, member.id)
-        services.request_swap(member, pending, admin.id)
+        assignments.request_swap(member, pending, admin.id)
         offered = _future(group.id, facilitator.id)
-        services.accept_swap(member, services.request_swap(facilitator, offered, None))
+        assignments.accept_swap(member, assignments.request_swap(facilitator, offered, None))
         swapped = _future(group.id, admin.id)
-        services.accept_swap(facilitator, services.request_swap(admin, swapped, facilitator.id))
+        assignments.accept_swap(facilitator, assignments.request_swap(admin, swapped, facilitator.id))
         overridden = _future(group.id, admin.id, skip={swapped.id})
-        services.override(facilitator, overridden, member.id, "Minji wants this one")
+        assignments.override(facilitator, overridden, member.id, "Minji wants this one")
         declined = _future(group.id, admin.id, skip={swapped.id, overridden.id})
-        services.decline_swap(facilitator, services.request_swap(admin, declined, facilitator.id))
+        assignments.decline_swap(facilitator, assignments.request_swap(admin, declined, facilitator.id))
         return {
             "pending": pending.id,
             "kept": {offered.id: member.id, swapped.id: facilitator.id, overridden.id: member.id},
@@ -84,8 +84,8 @@ def _agreements(app, cast):
 def _last_week(app, cast):
     with app.app_context():
         group = db.session.get(Group, cast.group.id)
-        r = services.rota_of(group)
-        return services.period_start(r, services.current_period(r, group) + r.periods_ahead)
+        r = periods.rota_of(group)
+        return periods.period_start(r, periods.current_period(r, group) + r.periods_ahead)
 
 
 TRIGGERS = ["absence", "cancel_absence", "willingness", "task_edit", "regenerate", "join", "capacity"]
@@ -157,7 +157,7 @@ def test_every_replan_keeps_agreed_slots_and_resolves_pending_requests(app, clie
             assert pending.status == "cancelled" and slot.user_id != cast.member.id
             assert _cancel_notes(pending.id) == {cast.member.id, cast.admin.id}
         group = db.session.get(Group, cast.group.id)
-        assert sum(services.balances(group).values(), Fraction(0)) == 0
+        assert sum(book.balances(group).values(), Fraction(0)) == 0
 
 
 def test_a_replan_that_leaves_a_slot_as_it_was_leaves_its_request_open(app, client, auth, cast):
@@ -169,7 +169,7 @@ def test_a_replan_that_leaves_a_slot_as_it_was_leaves_its_request_open(app, clie
         group, admin, _fac, member, _out = attached(cast)
         asked = set(db.session.scalars(select(Swap.assignment_id).where(Swap.status == "open")))
         slot = _future(group.id, member.id, skip=asked)
-        swap_id, slot_id = services.request_swap(member, slot, admin.id).id, slot.id
+        swap_id, slot_id = assignments.request_swap(member, slot, admin.id).id, slot.id
     assert client.post("/g/coop/care/rota/regenerate").status_code == 302  # nothing changed since
     with app.app_context():
         assert db.session.get(Swap, swap_id).status == "open"
@@ -183,12 +183,12 @@ def test_a_request_to_someone_who_can_no_longer_take_it_is_cancelled_and_both_ar
     with app.test_request_context():
         group, _admin, facilitator, member, _out = attached(cast)
         slot = _future(group.id, member.id)
-        swap = services.request_swap(member, slot, facilitator.id)
+        swap = assignments.request_swap(member, slot, facilitator.id)
         swap_id, week = swap.id, _week(group, slot.period)
         if change == "cannot":
-            services.set_willingness(facilitator, group, slot.task_id, "cannot")
+            availability.set_willingness(facilitator, group, slot.task_id, "cannot")
         elif change == "away":
-            services.add_absence(facilitator, group, week, week + timedelta(days=6))
+            availability.add_absence(facilitator, group, week, week + timedelta(days=6))
         else:
             groups.leave(facilitator, group)
         assert db.session.get(Swap, swap_id).status == "cancelled"
@@ -202,8 +202,8 @@ def test_asking_or_giving_a_slot_to_someone_away_or_unwilling_is_refused(app, cl
         group, admin, facilitator, member, _out = attached(cast)
         slot = _future(group.id, member.id)
         week, slot_id = _week(group, slot.period), slot.id
-        services.set_willingness(admin, group, slot.task_id, "cannot")
-        services.add_absence(facilitator, group, week, week + timedelta(days=6))
+        availability.set_willingness(admin, group, slot.task_id, "cannot")
+        availability.add_absence(facilitator, group, week, week + timedelta(days=6))
         assert db.session.get(Assignment, slot_id).user_id == member.id
     auth.login(cast.member)
     for to in (cast.admin.id, cast.facilitator.id):

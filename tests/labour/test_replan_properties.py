@@ -1,6 +1,6 @@
 """Any sequence of what people do with the rota — swaps, offers, takes, declines, overrides, time away,
 willingness, task edits, work done or missed, leaving — interleaved with re-plans, never raises, and after every
-step the ledger and the plan keep ROTA.md's rules (through the services, on the real database):
+step the ledger and the plan keep the rules of docs/ROTA.md (through the services, on the real database):
 
 - Σ balances = 0, exactly;
 - nobody who is away (or gone) holds a slot ahead, and nobody holds a slot of a task they said "cannot" do;
@@ -26,7 +26,7 @@ from app.core.errors import Refused
 from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group, Membership
-from app.labour import services
+from app.labour import assignments, availability, book, periods, planning, tasks
 from app.labour.models import RECURRENCES, WILLINGNESS, Absence, Assignment, CareTask, Swap, Willingness
 from app.notifications.models import Notification
 
@@ -96,9 +96,9 @@ def _new_world(people: list[int]) -> World:
     for uid, role in zip(people, ("admin", "facilitator", "member", "member")):
         db.session.add(Membership(group_id=group.id, user_id=uid, role=role))
     db.session.commit()
-    today = services.today_in(group)
-    services.set_up(admin, group, today - timedelta(days=today.weekday()), 4, True)
-    services.generate(admin, group)
+    today = periods.today_in(group)
+    planning.set_up(admin, group, today - timedelta(days=today.weekday()), 4, True)
+    planning.generate(admin, group)
     return World(group.id, people)
 
 
@@ -107,7 +107,7 @@ def _step(world: World, step: tuple) -> None:
     kind, *args = step
     group = world.group()
     members = world.members()
-    now = services.current_period(services.rota_of(group), group)
+    now = periods.current_period(periods.rota_of(group), group)
     if kind in ("absence", "willingness") and world.people[args[0]] not in members:
         return  # someone who left does neither
     if kind in ("swap", "offer", "override"):
@@ -117,11 +117,11 @@ def _step(world: World, step: tuple) -> None:
         if kind == "override":
             actor = world.user(1) if world.people[1] in members else world.user(0)
             to = world.people[args[1]]
-            services.override(actor, a, to, "Asked for it")
+            assignments.override(actor, a, to, "Asked for it")
             world.agreed[a.id] = (to, a.task_id, a.period)
         else:
             holder = db.session.get(User, a.user_id)
-            services.request_swap(holder, a, world.people[args[1]] if kind == "swap" else None)
+            assignments.request_swap(holder, a, world.people[args[1]] if kind == "swap" else None)
     elif kind in ("take", "decline"):
         s = _pick(world.open_swaps(), args[0])
         if s is None:
@@ -130,38 +130,41 @@ def _step(world: World, step: tuple) -> None:
             taker = s.to_user_id if s.kind == "swap" else world.people[args[1]]
             if taker not in members:
                 return
-            services.accept_swap(db.session.get(User, taker), s)
+            assignments.accept_swap(db.session.get(User, taker), s)
             world.agreed[s.assignment_id] = (taker, s.assignment.task_id, s.assignment.period)
         else:
-            services.decline_swap(db.session.get(User, s.to_user_id or s.from_user_id), s)
+            answering = s.to_user_id or s.from_user_id
+            if answering not in members:
+                return  # someone who left answers nothing
+            assignments.decline_swap(db.session.get(User, answering), s)
             world.withdrawn.add(s.id)
     elif kind == "absence":
-        r = services.rota_of(group)
-        starts = services.period_start(r, now + args[1]) + timedelta(days=2)
-        services.add_absence(world.user(args[0]), group, starts, starts + timedelta(days=7 * args[2]))
+        r = periods.rota_of(group)
+        starts = periods.period_start(r, now + args[1]) + timedelta(days=2)
+        availability.add_absence(world.user(args[0]), group, starts, starts + timedelta(days=7 * args[2]))
     elif kind == "cancel_absence":
         absence = _pick(list(db.session.scalars(select(Absence).where(
             Absence.group_id == world.group_id, Absence.cancelled_at.is_(None)).order_by(Absence.id))), args[0])
-        if absence is not None:
-            services.cancel_absence(absence.user, group, absence.id)
+        if absence is not None and absence.user_id in members:
+            availability.cancel_absence(absence.user, group, absence.id)
     elif kind == "willingness":
-        services.set_willingness(world.user(args[0]), group, _pick(_tasks(world), args[1]).id, args[2])
+        availability.set_willingness(world.user(args[0]), group, _pick(_tasks(world), args[1]).id, args[2])
     elif kind == "task":
         task = _pick(_tasks(world), args[0])
-        draft = services.TaskDraft(name=task.name, category=task.category, effort=args[1], people_needed=args[2],
+        draft = tasks.TaskDraft(name=task.name, category=task.category, effort=args[1], people_needed=args[2],
                                    active=args[3], recurrence=args[4])
-        services.save_task(world.user(0), group, draft, task)
+        tasks.save_task(world.user(0), group, draft, task)
     elif kind in ("done", "missed"):  # this week's work, or (by hand, early) a week ahead
         a = _pick(world.slots(first=now), args[0])
         if a is not None:
-            mark = services.mark_done if kind == "done" else services.mark_missed
+            mark = assignments.mark_done if kind == "done" else assignments.mark_missed
             mark(db.session.get(User, a.user_id), a)
             world.agreed.pop(a.id, None)
     elif kind == "leave":
         if world.people[args[0]] in members and len(members) > 2:
             groups.leave(world.user(args[0]), group)
     else:
-        services.generate(world.user(0), group)
+        planning.generate(world.user(0), group)
 
 
 def _tasks(world: World) -> list[CareTask]:
@@ -171,20 +174,20 @@ def _tasks(world: World) -> list[CareTask]:
 
 def _check(world: World) -> None:
     group = world.group()
-    r = services.rota_of(group)
-    now = services.current_period(r, group)
+    r = periods.rota_of(group)
+    now = periods.current_period(r, group)
     first, last = now + 1, now + r.periods_ahead
-    assert sum(services.balances(group).values(), Fraction(0)) == 0
+    assert sum(book.balances(group).values(), Fraction(0)) == 0
     members = world.members()
-    entries = services.ledger_entries(group)
-    capacity = {p: services._capacities(entries, p) for p in range(now, last + 1)}
+    entries = book.ledger_entries(group)
+    capacity = {p: book.capacities(entries, p) for p in range(now, last + 1)}
     cannot = {(w.user_id, w.task_id) for w in db.session.scalars(
         select(Willingness).where(Willingness.group_id == world.group_id, Willingness.level == "cannot"))}
     tasks = {t.id: t for t in _tasks(world)}
 
     def can_hold(uid, task_id, period):
         return (uid in members and capacity[period].get(uid, 0) > 0 and (uid, task_id) not in cannot
-                and services.occurs(tasks[task_id], r, period))
+                and periods.occurs(tasks[task_id], r, period))
 
     ahead = world.slots(first=first)
     for a in ahead:  # nobody away, gone or unwilling holds a slot ahead
@@ -215,7 +218,7 @@ def _check(world: World) -> None:
     for p in range(first, last + 1):
         for t in tasks.values():
             able = [m for m in members if capacity[p].get(m, 0) > 0 and (m, t.id) not in cannot]
-            if services.occurs(t, r, p) and able:
+            if periods.occurs(t, r, p) and able:
                 assert (p, t.id) in planned, (p, t.name)
 
 

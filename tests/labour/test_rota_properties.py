@@ -1,4 +1,4 @@
-"""ROTA.md's properties of the assignment rule and the ledger, checked with hypothesis, exactly."""
+"""The properties of the assignment rule and the ledger (docs/ROTA.md, "What the tests hold it to"), checked with hypothesis, exactly."""
 import random
 from fractions import Fraction
 

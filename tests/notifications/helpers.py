@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from app.archive import services as archive
+from app.archive import comments as archive_comments
+from app.archive import threads as archive_threads
 from app.archive.models import Comment, Thread
 from app.core.extensions import db
 from app.notifications import preferences
@@ -24,11 +25,11 @@ class Scene(Board):
 
     def thread(self, author="member", title="Kitchen rota", body="Who cleans the kitchen this week?") -> int:
         with self.ctx():
-            return archive.start_thread(self.user(author), self.group(), title, body).id
+            return archive_threads.start_thread(self.user(author), self.group(), title, body).id
 
     def comment(self, thread_id, author="member", body="I can do Monday.", parent=None) -> int:
         with self.ctx():
-            return archive.add_comment(self.user(author), db.session.get(Thread, thread_id), body, parent).id
+            return archive_comments.add_comment(self.user(author), db.session.get(Thread, thread_id), body, parent).id
 
     def prefer(self, who, **channels):
         with self.ctx():

@@ -1,10 +1,14 @@
 """Each kind of notification comes from its event, once, to exactly the right people."""
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
+from app.core.errors import Missing
 from app.core.extensions import db
+from app.labour import assignments, recognition
 from app.labour.models import Assignment, Swap
+from app.notifications.kinds import DEFAULTS, KINDS
 from app.notifications.models import Notification
 from tests.labour.care_cast import start_rota
 
@@ -98,11 +102,8 @@ def test_a_follower_who_left_hears_nothing_more(scene):
 
 
 def test_an_outsider_cannot_follow_a_private_thread(scene):
-    import pytest
-    from werkzeug.exceptions import NotFound
-
     thread = scene.thread("admin")
-    with pytest.raises(NotFound):
+    with pytest.raises(Missing):
         scene.thread_state("outsider", thread, "follow")
 
 
@@ -116,27 +117,23 @@ def test_an_invitation_accepted_tells_the_admins_who_want_it(scene):
 
 
 def test_a_swap_request_and_its_acceptance_each_tell_the_other_person(app, scene):
-    from app.labour import services as care
-
     start_rota(app, scene.cast)
     with scene.ctx():
         slot = db.session.scalar(select(Assignment).where(Assignment.user_id == scene.uid("member"))
                                  .order_by(Assignment.period.desc()))
-        care.request_swap(scene.user("member"), slot, scene.uid("admin"))
+        assignments.request_swap(scene.user("member"), slot, scene.uid("admin"))
         swap = db.session.scalar(select(Swap))
-        care.accept_swap(scene.user("admin"), swap)
+        assignments.accept_swap(scene.user("admin"), swap)
     assert scene.recipients("swap") == scene.ids("admin")
     assert scene.recipients("swap_accepted") == scene.ids("member")
 
 
 def test_an_override_tells_the_member_their_care_task_once(app, scene):
-    from app.labour import services as care
-
     start_rota(app, scene.cast)
     with scene.ctx():
         slot = db.session.scalar(select(Assignment).where(Assignment.user_id == scene.uid("admin"))
                                  .order_by(Assignment.period.desc()))
-        care.override(scene.user("facilitator"), slot, scene.uid("member"), "Admin is away")
+        assignments.override(scene.user("facilitator"), slot, scene.uid("member"), "Admin is away")
     assert scene.recipients("care_assigned") == scene.ids("member")
     with scene.ctx():
         note = db.session.scalar(select(Notification).where(Notification.kind == "care_assigned"))
@@ -144,8 +141,15 @@ def test_an_override_tells_the_member_their_care_task_once(app, scene):
 
 
 def test_thanks_tell_the_person_thanked(app, scene):
-    from app.labour import services as care
-
     with scene.ctx():
-        care.thank(scene.user("member"), scene.group(), scene.uid("facilitator"), "You saved my week")
+        recognition.thank(scene.user("member"), scene.group(), scene.uid("facilitator"), "You saved my week")
     assert scene.recipients("thanks") == scene.ids("facilitator")
+
+
+def test_what_comes_by_email_by_default_and_what_only_on_a_schedule_is_as_the_kinds_say():
+    """The module's own account of its kinds (kinds.py's docstring) holds for the values below it."""
+    assert {kind for kind, channel in DEFAULTS.items() if channel == "email"} == {
+        "mention", "closing", "action", "care_assigned", "care_reminder", "swap"}
+    assert set(DEFAULTS.values()) == {"app", "email"}  # no kind is off until the member says so
+    assert {name for name, kind in KINDS.items() if not kind.on} == {
+        "closing", "action_due", "review_due", "care_reminder"}

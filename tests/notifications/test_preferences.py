@@ -101,7 +101,9 @@ def test_everyone_logged_in_has_their_own_email_settings(scene, role):
 def test_a_visitor_of_a_public_group_may_read_it_but_has_no_settings_there(town):
     assert town.client("outsider").get("/g/town/notifications").status_code == 403
     thread = town.thread("admin")
+    assert town.client("outsider").get(f"/t/{thread}/notifications").status_code == 403
     assert town.client("outsider").post(f"/t/{thread}/notifications", data={"state": "follow"}).status_code == 403
+    assert town.client("outsider").post(f"/t/{thread}/notifications", data={"state": "loud"}).status_code == 403
     assert town.count(ThreadSubscription) == 0
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.core.database import utcnow
 from app.decisions.models import Outcome, Proposal
 from app.core.extensions import db
-from app.labour import services as care
+from app.labour import periods
 from app.labour.models import Assignment, Rota
 from app.notifications import reminders
 from app.notifications.models import Notification
@@ -95,10 +95,10 @@ def test_care_tasks_are_told_once_and_reminded_the_day_before_their_week(app, sc
     with scene.ctx():
         group = scene.group()
         r = db.session.scalar(select(Rota))
-        current = care.current_period(r, group)
+        current = periods.current_period(r, group)
         held = db.session.execute(select(Assignment.user_id, Assignment.period).where(
             Assignment.status == "assigned", Assignment.period.in_((current, current + 1)))).all()
-        next_start = care.period_start(r, current + 1)
+        next_start = periods.period_start(r, current + 1)
     midweek = datetime.combine(next_start - timedelta(days=5), time(12), ZoneInfo("Asia/Seoul"))
     due(scene, midweek)
     assigned = scene.all_notes("care_assigned")

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from app.accounts.models import User
-from app.decisions import services as decisions
+from app.decisions import closing, outcomes, proposals, votes
 from app.decisions.models import Proposal
 from app.core.extensions import db
 from app.groups.models import Group
-from app.labour import services as labour
+from app.labour import periods, planning, tasks
 from app.labour.models import Rota
 from app.search import service
 
@@ -24,24 +24,24 @@ def _user(who) -> User:
 def propose(scene, author="member", title="Buy a shared cargo bike", body="For the market runs.", **draft) -> int:
     """A proposal in the scene's group (opened at once unless `draft=True`). Returns its id."""
     with scene.ctx():
-        made = decisions.propose(scene.user(author), scene.group(), decisions.Draft(title=title, body=body, **draft))
+        made = proposals.propose(scene.user(author), scene.group(), proposals.Draft(title=title, body=body, **draft))
         return made.id
 
 
 def vote(scene, proposal_id, who, choice="consent", reason="", options=()) -> None:
     with scene.ctx():
-        decisions.cast_vote(scene.user(who), db.session.get(Proposal, proposal_id), choice, reason, list(options))
+        votes.cast_vote(scene.user(who), db.session.get(Proposal, proposal_id), choice, reason, list(options))
 
 
 def decide(scene, proposal_id, statement, by="facilitator") -> None:
     """Close the proposal and record its outcome statement."""
     with scene.ctx():
         proposal = db.session.get(Proposal, proposal_id)
-        decisions.close(scene.user(by), proposal)
+        closing.close(scene.user(by), proposal)
     with scene.ctx():
         proposal = db.session.get(Proposal, proposal_id)
-        result = decisions.result_choices(proposal)[0]
-        decisions.record_outcome(scene.user(by), proposal, statement, result, None, [])
+        result = outcomes.result_choices(proposal)[0]
+        outcomes.record_outcome(scene.user(by), proposal, statement, result, None, [])
 
 
 def care_task(scene, name, description="", by="facilitator") -> int:
@@ -49,10 +49,10 @@ def care_task(scene, name, description="", by="facilitator") -> int:
     with scene.ctx():
         group = scene.group()
         if db.session.scalar(select(Rota.id).where(Rota.group_id == group.id)) is None:
-            today = labour.today_in(group)
-            labour.set_up(scene.user(by), group, today - timedelta(days=today.weekday()), 2, starter=False)
+            today = periods.today_in(group)
+            planning.set_up(scene.user(by), group, today - timedelta(days=today.weekday()), 2, starter=False)
     with scene.ctx():
-        return labour.save_task(scene.user(by), scene.group(), labour.TaskDraft(name=name, description=description)).id
+        return tasks.save_task(scene.user(by), scene.group(), tasks.TaskDraft(name=name, description=description)).id
 
 
 def backdate(scene, model, item_id, when: datetime, kind: str) -> None:
@@ -68,7 +68,7 @@ def backdate(scene, model, item_id, when: datetime, kind: str) -> None:
 
 def thread_in(app, group_id, author_id, title, body) -> int:
     """A thread in any group (a working group, say), through the archive's service."""
-    from app.archive import services as archive
+    from app.archive import threads as archive
 
     with app.test_request_context():
         group = db.session.get(Group, group_id)

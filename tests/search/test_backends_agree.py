@@ -1,4 +1,4 @@
-"""DESIGN §7: one analyzer for both backends, so they find the same things. On PostgreSQL,
+"""docs/SEARCH.md, "Two backends, one behaviour": one analyzer for both backends, so they find the same things. On PostgreSQL,
 where both run, the same corpus and queries give the same counts and the same date-ordered
 pages on each. (On SQLite only the embedded backend exists: this module has no tests there.)"""
 import random

@@ -1,4 +1,4 @@
-"""DESIGN §7 recovery: `flask search reindex` rebuilds from the database with a progress bar;
+"""Recovery (docs/SEARCH.md, "Keeping the index true"): `flask search reindex` rebuilds from the database with a progress bar;
 `flask search check` reports drift and exits non-zero when there is any."""
 from datetime import datetime, timezone
 

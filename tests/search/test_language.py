@@ -1,4 +1,4 @@
-"""Korean as well as English: what a query finds, and what it must not (DESIGN §7).
+"""Korean as well as English: what a query finds, and what it must not (docs/SEARCH.md, "Korean and English").
 
 Every test runs on each backend the database can hold (see conftest), so the same table of
 cases checks the whoosh index and the PostgreSQL one.
@@ -7,6 +7,9 @@ import unicodedata
 
 import pytest
 
+from app.core.extensions import db
+from app.decisions.models import Proposal
+from app.decisions.proposals import open_draft
 from app.search import analyzer
 from app.search.analyzer import parse
 from app.search.snippets import highlight
@@ -216,14 +219,10 @@ def test_a_draft_proposal_is_never_found(scene, finder, cast):
 
 
 def test_a_draft_is_found_once_it_is_opened(scene, finder, cast):
-    from app.decisions import services as decisions
-    from app.decisions.models import Proposal
-    from app.core.extensions import db
-
     pid = propose(scene, title="초안 Quokka", body="Draft words.", draft=True)
     assert finder.total(cast.member, "Quokka") == 0
     with scene.ctx():
-        decisions.open_draft(scene.user("member"), db.session.get(Proposal, pid), days=3)
+        open_draft(scene.user("member"), db.session.get(Proposal, pid), days=3)
     assert ("proposal", pid) in finder.keys(cast.member, "Quokka")
 
 
@@ -245,7 +244,7 @@ def test_a_deleted_comment_is_not_found(scene, finder, cast):
 
 
 def test_a_deleted_document_is_not_found(scene, finder, cast):
-    from app.archive import services as archive
+    from app.archive import documents as archive
     from app.archive.models import Document
     from app.core.extensions import db
 

@@ -1,4 +1,4 @@
-"""DESIGN §7 sync: the index follows every change after its commit, and a locked or failing
+"""Keeping the index true (docs/SEARCH.md): the index follows every change after its commit, and a locked or failing
 index never costs a person their write — the item waits in the backlog and lands later."""
 import multiprocessing
 import shutil

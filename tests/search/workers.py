@@ -6,7 +6,7 @@ def write_threads(database_url: str, instance_path: str, backend: str, slug: str
     os.environ.pop("PYTEST_XDIST_WORKER", None)
     from app.web import create_app
     from app.accounts.models import User
-    from app.archive import services
+    from app.archive import threads
     from app.core.config import TestConfig, from_env
     from app.core.extensions import db
     from app.groups.models import Group
@@ -19,6 +19,6 @@ def write_threads(database_url: str, instance_path: str, backend: str, slug: str
     for i in range(count):
         with app.test_request_context():
             group = db.session.scalar(db.select(Group).where(Group.slug == slug))
-            services.start_thread(db.session.get(User, author_id), group, f"{prefix} {i}", f"{prefix} 노동 {i}")
+            threads.start_thread(db.session.get(User, author_id), group, f"{prefix} {i}", f"{prefix} 노동 {i}")
     with app.app_context():
         db.engine.dispose()

@@ -16,14 +16,21 @@ from werkzeug.datastructures import FileStorage
 
 from app.accounts import services as accounts
 from app.accounts.models import User
-from app.archive import services as archive
+from app.archive import attachments as archive_attachments
+from app.archive import comments as archive_comments
+from app.archive import documents as archive_documents
+from app.archive import reactions as archive_reactions
+from app.archive import threads as archive_threads
 from app.archive.models import Attachment, Comment, Thread
-from app.decisions import services as decisions
+from app.decisions.closing import close
+from app.decisions.outcomes import ActionDraft, record_outcome, result_choices
+from app.decisions.proposals import Draft, propose
+from app.decisions.votes import cast_vote
 from app.decisions.models import Proposal
 from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group, Membership
-from app.labour import services as labour
+from app.labour import assignments, availability, periods, planning, recognition, tasks
 from app.labour.models import Assignment
 from app.notifications.mail import settings_token
 from app.notifications.models import Notification
@@ -139,7 +146,7 @@ def seed_world(app) -> World:
 def _seed_archive(world: World) -> None:
     c, ids = CANARIES, world.ids
     with world.ctx():
-        thread = archive.start_thread_with_files(
+        thread = archive_attachments.start_thread_with_files(
             world.user("member"), world.group(), f"Kitchen {c['thread title']}",
             f"Who cleans? {c['thread body']} @{HANDLES['facilitator']}", [c["tag"], "kitchen"],
             [_file(f"{c['attachment name']}.txt", f"notes {c['attachment content']}".encode())],
@@ -149,19 +156,19 @@ def _seed_archive(world: World) -> None:
                                                                                  Attachment.target_type == "thread"))
     with world.ctx():
         thread = db.session.get(Thread, ids["thread"])
-        ids["comment"] = archive.add_comment(world.user("facilitator"), thread, f"Monday. {c['comment']}").id
+        ids["comment"] = archive_comments.add_comment(world.user("facilitator"), thread, f"Monday. {c['comment']}").id
     with world.ctx():
         thread = db.session.get(Thread, ids["thread"])
-        ids["reply"] = archive.add_comment(world.user("member"), thread, f"Tuesday. {c['reply']}", ids["comment"]).id
+        ids["reply"] = archive_comments.add_comment(world.user("member"), thread, f"Tuesday. {c['reply']}", ids["comment"]).id
     with world.ctx():
-        archive.toggle_reaction(world.user("admin"), db.session.get(Comment, ids["comment"]), "thanks")
+        archive_reactions.toggle_reaction(world.user("admin"), db.session.get(Comment, ids["comment"]), "thanks")
     with world.ctx():
-        ids["closed_thread"] = archive.start_thread(world.user("member"), world.group(), "Old business",
+        ids["closed_thread"] = archive_threads.start_thread(world.user("member"), world.group(), "Old business",
                                                     "Settled.", ["kitchen"]).id
     with world.ctx():
-        archive.set_closed(world.user("facilitator"), db.session.get(Thread, ids["closed_thread"]), True)
+        archive_threads.set_closed(world.user("facilitator"), db.session.get(Thread, ids["closed_thread"]), True)
     with world.ctx():
-        document = archive.write_document_with_files(
+        document = archive_attachments.write_document_with_files(
             world.user("member"), world.group(), f"Handbook {c['document title']}",
             f"# How we work\n\n{c['document body']}", c["document folder"], [c["tag"], "policy"],
             [_file("scan.pdf", f"%PDF-1.4 {c['attachment content']}".encode())],
@@ -172,25 +179,25 @@ def _seed_archive(world: World) -> None:
     with world.ctx():
         from app.archive.models import Document
 
-        archive.edit_document(world.user("facilitator"), db.session.get(Document, ids["document"]),
+        archive_documents.edit_document(world.user("facilitator"), db.session.get(Document, ids["document"]),
                               f"Handbook {c['document title']}", f"# How we work, v2\n\n{c['document body']}",
                               c["document folder"], [c["tag"], "policy"])
 
 
 def _propose(world: World, title: str, author="member", **options) -> int:
     with world.ctx():
-        draft = decisions.Draft(title=title, body=f"Because. {CANARIES['proposal body']}", **options)
-        return decisions.propose(world.user(author), world.group(), draft).id
+        draft = Draft(title=title, body=f"Because. {CANARIES['proposal body']}", **options)
+        return propose(world.user(author), world.group(), draft).id
 
 
 def _vote(world: World, proposal_id: int, role: str, choice: str, reason: str = "", options=()) -> None:
     with world.ctx():
-        decisions.cast_vote(world.user(role), db.session.get(Proposal, proposal_id), choice, reason, list(options))
+        cast_vote(world.user(role), db.session.get(Proposal, proposal_id), choice, reason, list(options))
 
 
 def _close(world: World, proposal_id: int) -> None:
     with world.ctx():
-        decisions.close(world.user("facilitator"), db.session.get(Proposal, proposal_id))
+        close(world.user("facilitator"), db.session.get(Proposal, proposal_id))
 
 
 def _seed_decisions(world: World) -> None:
@@ -220,10 +227,10 @@ def _seed_decisions(world: World) -> None:
     ids["proposals"] = list(proposals.values())
     with world.ctx():
         proposal = db.session.get(Proposal, proposals["consent_closed"])
-        due = labour.today_in(proposal.group) + timedelta(days=7)
-        outcome = decisions.record_outcome(
-            world.user("facilitator"), proposal, f"We did it. {c['outcome']}", decisions.result_choices(proposal)[0],
-            None, [decisions.ActionDraft(f"Buy it {c['action']}", world.people["member"], due)],
+        due = periods.today_in(proposal.group) + timedelta(days=7)
+        outcome = record_outcome(
+            world.user("facilitator"), proposal, f"We did it. {c['outcome']}", result_choices(proposal)[0],
+            None, [ActionDraft(f"Buy it {c['action']}", world.people["member"], due)],
         )
         ids["action"] = outcome.actions[0].id
 
@@ -237,15 +244,15 @@ def _seed_care(world: World) -> None:
     c, ids = CANARIES, world.ids
     with world.ctx():
         group = world.group()
-        today = labour.today_in(group)
-        labour.set_up(world.user("facilitator"), group, today - timedelta(days=today.weekday()), 4, True)
+        today = periods.today_in(group)
+        planning.set_up(world.user("facilitator"), group, today - timedelta(days=today.weekday()), 4, True)
     with world.ctx():
-        task = labour.save_task(world.user("facilitator"), world.group(),
-                                labour.TaskDraft(c["care task"], f"Water the plants. {c['care task']}", effort=2,
+        task = tasks.save_task(world.user("facilitator"), world.group(),
+                                tasks.TaskDraft(c["care task"], f"Water the plants. {c['care task']}", effort=2,
                                                  people_needed=2))
         ids["task"] = task.id
     with world.ctx():
-        labour.set_willingness(world.user("member"), world.group(), ids["task"], "happy")
+        availability.set_willingness(world.user("member"), world.group(), ids["task"], "happy")
     now = _period(world)
     # A slot this week for each of member, facilitator and admin: their own if the rota gave them
     # one; the admin's always by a facilitator's override, which says why (with a canary).
@@ -257,41 +264,41 @@ def _seed_care(world: World) -> None:
             others = [a for a in open_slots if a.user_id != world.people[role]]
             chosen = mine[0] if mine and role != "admin" else others[0]
             if chosen.user_id != world.people[role]:
-                labour.override(world.user("facilitator"), chosen, world.people[role],
+                assignments.override(world.user("facilitator"), chosen, world.people[role],
                                 f"Covering. {c['override reason']}")
             slots[role] = chosen.id
     ids["slot_member"], ids["slot_facilitator"], ids["slot_admin"] = slots["member"], slots["facilitator"], slots["admin"]
     with world.ctx():  # the facilitator's slot is done, so it can be thanked for
-        labour.mark_done(world.user("facilitator"), db.session.get(Assignment, slots["facilitator"]))
+        assignments.mark_done(world.user("facilitator"), db.session.get(Assignment, slots["facilitator"]))
     with world.ctx():  # the member asks the admin to swap; the admin offers theirs to anyone
-        ids["swap"] = labour.request_swap(world.user("member"), db.session.get(Assignment, slots["member"]),
+        ids["swap"] = assignments.request_swap(world.user("member"), db.session.get(Assignment, slots["member"]),
                                           world.people["admin"]).id
     with world.ctx():
-        ids["offer"] = labour.request_swap(world.user("admin"), db.session.get(Assignment, slots["admin"]), None).id
+        ids["offer"] = assignments.request_swap(world.user("admin"), db.session.get(Assignment, slots["admin"]), None).id
     with world.ctx():
         group = world.group()
-        ids["care_confirmed"] = labour.log_care(world.user("member"), group, f"Fixed the door {c['logged care']}", 2,
-                                                labour.today_in(group), "logistics").id
+        ids["care_confirmed"] = recognition.log_care(world.user("member"), group, f"Fixed the door {c['logged care']}", 2,
+                                                periods.today_in(group), "logistics").id
     with world.ctx():
-        labour.confirm_care(world.user("facilitator"), world.group(), ids["care_confirmed"])
+        recognition.confirm_care(world.user("facilitator"), world.group(), ids["care_confirmed"])
     with world.ctx():
         group = world.group()
-        ids["care"] = labour.log_care(world.user("member"), group, f"Cooked {c['logged care']}", 1,
-                                      labour.today_in(group), "other").id
+        ids["care"] = recognition.log_care(world.user("member"), group, f"Cooked {c['logged care']}", 1,
+                                      periods.today_in(group), "other").id
     with world.ctx():
-        labour.thank(world.user("member"), world.group(), world.people["facilitator"],
+        recognition.thank(world.user("member"), world.group(), world.people["facilitator"],
                      f"Thank you! {c['thanks']}", assignment_id=slots["facilitator"])
     with world.ctx():
         group = world.group()
-        start = labour.today_in(group) + timedelta(days=14)
-        ids["absence"] = labour.add_absence(world.user("member"), group, start, start + timedelta(days=3),
+        start = periods.today_in(group) + timedelta(days=14)
+        ids["absence"] = availability.add_absence(world.user("member"), group, start, start + timedelta(days=3),
                                             f"Away {c['absence note']}").id
 
 
 def _period(world: World) -> int:
     with world.ctx():
         group = world.group()
-        return labour.current_period(labour.rota_of(group), group)
+        return periods.current_period(periods.rota_of(group), group)
 
 
 def _slots(world: World, period: int, exclude=()) -> list[Assignment]:
@@ -314,7 +321,7 @@ def _seed_groups(world: World) -> None:
     with world.ctx():
         groups.add_to_working_group(world.user("admin"), world.group("coop-garden"), world.people["member"])
     with world.ctx():
-        ids["circle_thread"] = archive.start_thread(world.user("member"), world.group("coop-garden"),
+        ids["circle_thread"] = archive_threads.start_thread(world.user("member"), world.group("coop-garden"),
                                                     f"Seeds {c['working group thread']}", "Order them.", []).id
     with world.ctx():  # a public working group a co-op member may join by themselves
         groups.create_group(world.user("admin"), "Open Kitchen", "coop-kitchen", "Anyone in the co-op.", "public",
@@ -331,7 +338,7 @@ def _former_leaves(world: World) -> None:
     with world.ctx():
         thread = db.session.get(Thread, world.ids["thread"])
         words = CANARIES["former member's words"]
-        archive.add_comment(world.user("former"), thread, f"Count me in. {words}")
+        archive_comments.add_comment(world.user("former"), thread, f"Count me in. {words}")
     with world.ctx():
         groups.leave(world.user("former"), world.group())
 
@@ -346,16 +353,16 @@ def _seed_public(world: World) -> None:
     _invite(world, "member", "member", "town")
     with world.ctx():
         town = world.group("town")
-        ids["town_thread"] = archive.start_thread(world.user("member"), town, f"Market day {PUBLIC_MARK}",
+        ids["town_thread"] = archive_threads.start_thread(world.user("member"), town, f"Market day {PUBLIC_MARK}",
                                                   f"Stalls at nine. {PUBLIC_MARK}", ["market"]).id
     with world.ctx():
         thread = db.session.get(Thread, ids["town_thread"])
-        archive.add_comment(world.user("admin"), thread, f"I bring tables. {PUBLIC_MARK}")
+        archive_comments.add_comment(world.user("admin"), thread, f"I bring tables. {PUBLIC_MARK}")
     with world.ctx():
-        ids["town_document"] = archive.write_document(world.user("member"), world.group("town"),
+        ids["town_document"] = archive_documents.write_document(world.user("member"), world.group("town"),
                                                       f"Charter {PUBLIC_MARK}", f"Be kind. {PUBLIC_MARK}", "", []).id
     with world.ctx():
-        draft = decisions.Draft(title=f"Bigger market {PUBLIC_MARK}", body=f"More stalls. {PUBLIC_MARK}")
-        ids["town_proposal"] = decisions.propose(world.user("member"), world.group("town"), draft).id
+        draft = Draft(title=f"Bigger market {PUBLIC_MARK}", body=f"More stalls. {PUBLIC_MARK}")
+        ids["town_proposal"] = propose(world.user("member"), world.group("town"), draft).id
 
 
