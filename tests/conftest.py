@@ -149,18 +149,19 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def register_person(app, handle: str, locale: str = "en", name: str | None = None):
+    """A registered person (email handle@example.org, the shared test password), detached."""
+    with app.test_request_context():  # services expect a request (messages)
+        user = accounts.register(f"{handle}@example.org", PASSWORD, name or handle.title(), handle, locale)
+        db.session.refresh(user)  # the commit expired it; load it before it leaves the session
+        db.session.expunge(user)
+        return user
+
+
 @pytest.fixture
 def make_user(app):
     """make_user("minji") → a registered person with the shared test password."""
-
-    def make(handle: str, locale: str = "en", name: str | None = None):
-        with app.app_context():
-            user = accounts.register(f"{handle}@example.org", PASSWORD, name or handle.title(), handle, locale)
-            db.session.refresh(user)  # the commit expired it; load it before it leaves the session
-            db.session.expunge(user)
-            return user
-
-    return make
+    return lambda handle, locale="en", name=None: register_person(app, handle, locale, name)
 
 
 class Auth:
@@ -201,6 +202,21 @@ def forget_joins() -> None:
     db.session.commit()
 
 
+def found_group(app, creator, name: str, slug: str, description: str = "We share the work.",
+                visibility: str = "private", members=()):
+    """The one way tests make a group with people in it: `creator` founds it (and is its admin),
+    `members` — (user, role) pairs — join by invitation. Returns the group, detached."""
+    with app.test_request_context():  # services expect a request (messages)
+        group = groups.create_group(db.session.merge(creator), name, slug, description, visibility)
+        for person, role in members:
+            _, token = groups.create_invitation(db.session.merge(creator), group, role, 7, None)
+            groups.accept_invitation(db.session.merge(person), token)
+        forget_joins()
+        db.session.refresh(group)
+        db.session.expunge_all()
+        return group
+
+
 @pytest.fixture
 def make_cast(app, make_user):
     """make_cast("coop", "private") → a group whose admin, facilitator and member are set up."""
@@ -209,15 +225,8 @@ def make_cast(app, make_user):
         admin, facilitator, member, outsider = (
             make_user(f"{slug}admin"), make_user(f"{slug}fac"), make_user(f"{slug}member"), make_user(f"{slug}out")
         )
-        with app.app_context():
-            creator = db.session.merge(admin)
-            group = groups.create_group(creator, f"{slug.title()} Co-op", slug, "We share the work.", visibility)
-            for person, role in ((facilitator, "facilitator"), (member, "member")):
-                _, token = groups.create_invitation(creator, group, role, 7, None)
-                groups.accept_invitation(db.session.merge(person), token)
-            forget_joins()
-            db.session.refresh(group)
-            db.session.expunge_all()
+        group = found_group(app, admin, f"{slug.title()} Co-op", slug, visibility=visibility,
+                            members=((facilitator, "facilitator"), (member, "member")))
         return Cast(group, admin, facilitator, member, outsider)
 
     return make

@@ -5,6 +5,7 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_login import current_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 
 from app.core.errors import Missing, NotAllowed
 from app.core.extensions import db, htmx, login_manager
@@ -127,6 +128,18 @@ def init_app(app) -> None:
 
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, _http_error)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _number_too_large(error):
+        """An id past what the database can hold names nothing here: 404, not 500.
+
+        SQLite can't bind it (OverflowError); PostgreSQL refuses it, "integer out of range" (22003).
+        """
+        if isinstance(error, DataError) and getattr(error.orig, "sqlstate", None) != "22003":
+            raise error
+        db.session.rollback()  # PostgreSQL's transaction is aborted; the error page still reads
+        return render_error(404)
 
     # Services raise domain errors; this is the one place they become HTTP answers.
     app.register_error_handler(Missing, lambda e: render_error(404))

@@ -1,11 +1,8 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.exc import DataError
 
-from app.core.extensions import db
 from app.notifications import kinds, services
 from app.notifications.links import link_for, thread_of
-from app.core.security import render_error
 
 
 bp = Blueprint("notifications", __name__)
@@ -17,19 +14,6 @@ def _bell():
         return services.unread_count(current_user) if current_user.is_authenticated else 0
 
     return {"unread_notifications": unread_notifications}
-
-
-@bp.errorhandler(OverflowError)
-@bp.errorhandler(DataError)
-def _number_too_large(error):
-    """An id past what the database can hold names nothing here: 404, not 500.
-
-    SQLite can't bind it (OverflowError); PostgreSQL refuses it, "integer out of range" (22003).
-    """
-    if isinstance(error, DataError) and getattr(error.orig, "sqlstate", None) != "22003":
-        raise error
-    db.session.rollback()  # PostgreSQL's transaction is aborted; the error page still reads
-    return render_error(404)
 
 
 @bp.route("/notifications")

@@ -15,34 +15,34 @@ from app.notifications import mail
 from tests.accounts.helpers import text
 from tests.accounts.test_security import ENCODED_AND_SPACED
 from tests.accounts.test_login import OPEN_REDIRECTS
-from tests.decisions.helpers import Board
+from tests.decisions.helpers import DecisionScene
 
 
 # ---------------------------------------------------------------- redirects
 
 
 @pytest.fixture
-def board(app, make_cast):
-    return Board(app, make_cast("coop", "private"))
+def scene(app, make_cast):
+    return DecisionScene(app, make_cast("coop", "private"))
 
 
 @pytest.mark.parametrize("elsewhere", ["/\t/evil.example", "/\n/evil.example", "/%09/evil.example", "/%2F/evil.example",
                                        "/\\evil.example", "\\\\evil.example", "///evil.example", "//evil.example",
                                        "https://evil.example/", "javascript:alert(1)"])
-def test_marking_an_action_done_never_goes_back_off_the_site(board, elsewhere):
-    pid = board.decided(actions=[("Buy a lock", "member", None)])
-    with board.ctx():
+def test_marking_an_action_done_never_goes_back_off_the_site(scene, elsewhere):
+    pid = scene.decided(actions=[("Buy a lock", "member", None)])
+    with scene.ctx():
         action_id = db.session.scalar(select(Action.id))
-    response = board.client("member").post(f"/actions/{action_id}/done", data={"done": "1", "next": elsewhere})
+    response = scene.client("member").post(f"/actions/{action_id}/done", data={"done": "1", "next": elsewhere})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/p/{pid}#outcome"
 
 
-def test_marking_an_action_done_goes_back_to_a_page_on_the_site(board):
-    board.decided(actions=[("Buy a lock", "member", None)])
-    with board.ctx():
+def test_marking_an_action_done_goes_back_to_a_page_on_the_site(scene):
+    scene.decided(actions=[("Buy a lock", "member", None)])
+    with scene.ctx():
         action_id = db.session.scalar(select(Action.id))
-    response = board.client("member").post(f"/actions/{action_id}/done", data={"done": "1", "next": "/g/coop/decisions?tab=needs-me"})
+    response = scene.client("member").post(f"/actions/{action_id}/done", data={"done": "1", "next": "/g/coop/decisions?tab=needs-me"})
     assert response.headers["Location"] == "/g/coop/decisions?tab=needs-me"
 
 
@@ -55,9 +55,9 @@ def test_the_language_switch_never_goes_back_off_the_site(client, elsewhere):
 # ---------------------------------------------------------------- Cache-Control
 
 
-def test_every_page_for_someone_logged_in_is_private_and_not_stored(board):
-    member = board.client("member")
-    for url in ("/groups", "/g/coop", "/settings", "/notifications", "/no-such-page", f"/p/{board.propose('member')}"):
+def test_every_page_for_someone_logged_in_is_private_and_not_stored(scene):
+    member = scene.client("member")
+    for url in ("/groups", "/g/coop", "/settings", "/notifications", "/no-such-page", f"/p/{scene.propose('member')}"):
         response = member.get(url)
         assert response.headers["Cache-Control"] == "private, no-store", url
     assert member.get("/g/coop", headers={"HX-Request": "true"}).headers["Cache-Control"] == "private, no-store"

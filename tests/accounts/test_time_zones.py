@@ -16,7 +16,7 @@ from app.core.extensions import db
 from app.groups.models import Group
 from app.core.i18n import canonical_zone, is_timezone, select_timezone, timezone_choices, usable_zone, when
 from tests.accounts.helpers import stored_user, text
-from tests.archive.archive_helpers import Scene
+from tests.archive.archive_helpers import ArchiveScene
 from tests.conftest import ON_POSTGRES
 
 # Each of these opens with ZoneInfo() on this machine, and used to be saved.
@@ -94,7 +94,7 @@ def test_a_person_cannot_save_a_zone_that_is_not_canonical(client, app, auth, ma
 @pytest.fixture
 def town(app, make_cast):
     """A public group, "town", whose admin has a thread with one reply at MOMENT."""
-    scene = Scene(app, make_cast("town", "public"))
+    scene = ArchiveScene(app, make_cast("town", "public"))
     scene.thread_id = scene.thread(author="admin", title="Bread rota")
     scene.comment(scene.thread_id, author="admin", body="Tuesday suits me.")
     with scene.ctx():

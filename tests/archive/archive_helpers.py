@@ -1,26 +1,21 @@
 """What the archive tests share.
 
-A `Scene` is a group with one person in every role, plus archive content made through the
-services. Each service call runs in its own short request context, so no database session
-outlives it and leaks into the requests the test client makes (a request reuses an app
-context that is already pushed, and with it the session and the cached current user).
+An `ArchiveScene` is a scene (tests/scene.py) plus archive content made through the services.
 """
 import html as htmllib
 import re
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts.models import User
 from app.archive import comments, documents, reactions, threads
 from app.archive.models import Comment, Document, Mention, Reaction, ReadState, Thread
 from app.core.events import Event
 from app.core.revisions import Revision
 from app.core.extensions import db
-from app.groups.models import Group
 from app.notifications.models import Notification
-from tests.conftest import ROLES, Auth
+from tests.conftest import ROLES
+from tests.scene import GroupScene
 
 HX = {"HX-Request": "true"}
 
@@ -28,30 +23,8 @@ HX = {"HX-Request": "true"}
 WRITTEN = (Thread, Comment, Revision, Notification, Event, Mention, Reaction, Document)
 
 
-class Scene:
-    """A group with an admin, a facilitator, a member and an outsider, and helpers to fill it."""
-
-    def __init__(self, app, cast):
-        self.app = app
-        self.cast = cast
-        self.group_id = cast.group.id
-        self.slug = cast.group.slug
-
-    # ------------------------------------------------------------ contexts and objects
-
-    @contextmanager
-    def ctx(self):
-        """A request context for service calls and checks; its session ends with it."""
-        with self.app.test_request_context():
-            yield
-
-    def user(self, who) -> User:
-        """A person of this session: a role name ("member") or a user object."""
-        person = self.cast.person(who) if isinstance(who, str) else who
-        return db.session.get(User, person.id)
-
-    def group(self) -> Group:
-        return db.session.get(Group, self.group_id)
+class ArchiveScene(GroupScene):
+    """A scene with helpers to fill its archive through the services."""
 
     # ------------------------------------------------------------ content, made through the services
 
@@ -99,14 +72,6 @@ class Scene:
         with self.ctx():
             threads.set_pinned(self.user(by), db.session.get(Thread, thread_id), pinned)
 
-    def join(self, person, role="member"):
-        """Someone else joins the group through an invitation link."""
-        from app.groups import services as groups
-
-        with self.ctx():
-            _, token = groups.create_invitation(self.user("admin"), self.group(), role, 7, None)
-            groups.accept_invitation(self.user(person), token)
-
     def react(self, target_type, target_id, kind="thanks", by="member"):
         model = Thread if target_type == "thread" else Comment
         with self.ctx():
@@ -150,17 +115,6 @@ class Scene:
         with self.ctx():
             return list(db.session.scalars(select(Event.kind).where(Event.group_id == self.group_id).order_by(Event.id)))
 
-    # ------------------------------------------------------------ clients
-
-    def client(self, who="member"):
-        """A test client logged in as this role (or person); "anonymous" stays logged out."""
-        client = self.app.test_client()
-        if who != "anonymous":
-            person = self.cast.person(who) if isinstance(who, str) else who
-            response = Auth(client).login(person)
-            assert response.status_code == 302, "login failed"
-        return client
-
 
 def read_state(scene, who, thread_id):
     with scene.ctx():
@@ -174,13 +128,13 @@ def read_state(scene, who, thread_id):
 @pytest.fixture
 def private(app, make_cast):
     """A private co-op, "coop", with its people."""
-    return Scene(app, make_cast("coop", "private"))
+    return ArchiveScene(app, make_cast("coop", "private"))
 
 
 @pytest.fixture
 def public(app, make_cast):
     """A public group, "town": anyone reads, members write."""
-    return Scene(app, make_cast("town", "public"))
+    return ArchiveScene(app, make_cast("town", "public"))
 
 
 # ---------------------------------------------------------------- counting SQL
@@ -291,6 +245,6 @@ def comment_block(page: str, comment_id: int) -> str:
 
 
 __all__ = [
-    "HX", "ROLES", "Scene", "WRITTEN", "comment_block", "comment_ids_on", "counting_queries", "depth_of",
+    "HX", "ROLES", "ArchiveScene", "WRITTEN", "comment_block", "comment_ids_on", "counting_queries", "depth_of",
     "inert_problems", "page_problems", "private", "public", "read_state", "user_regions",
 ]

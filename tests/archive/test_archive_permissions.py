@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.core.extensions import db
 from app.notifications.models import Notification
-from tests.archive.archive_helpers import HX, ROLES, Scene
+from tests.archive.archive_helpers import HX, ROLES, ArchiveScene
 from tests.archive.archive_helpers import private as private  # noqa: F401 (fixture)
 
 
@@ -85,7 +85,7 @@ ROUTES = {
 }
 
 
-def world(scene: Scene) -> dict:
+def world(scene: ArchiveScene) -> dict:
     """Fresh things to act on: each person's attempt must not see another's changes."""
     thread = scene.thread(author="member")
     comment = scene.comment(thread, "member", "A comment")
@@ -116,7 +116,7 @@ def attempt(client, method, url, data, headers):
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 def test_every_route_answers_each_person_as_the_rules_say(app, make_cast, visibility, route):
     method, url, data, headers, expected = ROUTES[route]
-    scene = Scene(app, make_cast("coop", visibility))
+    scene = ArchiveScene(app, make_cast("coop", visibility))
     actual = {}
     for role in ROLES:
         ids = world(scene)

@@ -5,7 +5,7 @@ The text limit is set to 100 characters (CANOE_MAX_TEXT) so "too long" stays che
 import pytest
 
 from app.archive.models import Tag
-from tests.archive.archive_helpers import HX, WRITTEN, Scene
+from tests.archive.archive_helpers import HX, WRITTEN, ArchiveScene
 from tests.archive.archive_helpers import private as private  # noqa: F401 (fixture)
 
 LIMIT = 100
@@ -20,7 +20,7 @@ DOCUMENT = {"title": "Handbook", "body": "How we work", "folder": "", "tags": ""
 @pytest.fixture
 def strict(private, make_app):
     """The same group on an app whose text limit is 100 characters."""
-    return Scene(make_app(CANOE_MAX_TEXT=LIMIT), private.cast)
+    return ArchiveScene(make_app(CANOE_MAX_TEXT=LIMIT), private.cast)
 
 
 @pytest.fixture

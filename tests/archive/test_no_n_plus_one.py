@@ -1,14 +1,14 @@
 """A page runs a fixed number of SQL queries, whatever the number of rows it shows."""
 import pytest
 
-from tests.archive.archive_helpers import Scene, counting_queries
+from tests.archive.archive_helpers import ArchiveScene, counting_queries
 from tests.archive.archive_helpers import private as private  # noqa: F401 (fixture)
 from tests.archive.archive_helpers import public as public  # noqa: F401 (fixture)
 
 PEOPLE = ("member", "facilitator", "admin")
 
 
-def conversation(scene: Scene, size: int) -> int:
+def conversation(scene: ArchiveScene, size: int) -> int:
     """A thread with `size` comments: nested, by several people, some edited, reacted to, deleted."""
     thread = scene.thread(author="facilitator", tags=["rota", "kitchen"])
     scene.react("thread", thread, "thanks", by="admin")
@@ -70,7 +70,7 @@ def test_a_public_thread_page_for_a_visitor_costs_the_same_whatever_its_length(p
 
 @pytest.mark.parametrize("who", ["member", "admin"])
 def test_the_thread_list_runs_as_many_queries_for_thirty_threads_as_for_three(app, make_cast, who):
-    few, many = Scene(app, make_cast("few", "private")), Scene(app, make_cast("many", "private"))
+    few, many = ArchiveScene(app, make_cast("few", "private")), ArchiveScene(app, make_cast("many", "private"))
     for scene, size in ((few, 3), (many, 30)):
         for i in range(size):
             thread = scene.thread(author=PEOPLE[i % 3], title=f"T{i}", tags=[f"tag{i % 4}", "all"])
@@ -82,7 +82,7 @@ def test_the_thread_list_runs_as_many_queries_for_thirty_threads_as_for_three(ap
 
 
 def test_the_documents_list_runs_as_many_queries_for_thirty_documents_as_for_three(app, make_cast):
-    few, many = Scene(app, make_cast("few", "private")), Scene(app, make_cast("many", "private"))
+    few, many = ArchiveScene(app, make_cast("few", "private")), ArchiveScene(app, make_cast("many", "private"))
     for scene, size in ((few, 3), (many, 30)):
         for i in range(size):
             document = scene.document(author=PEOPLE[i % 3], title=f"D{i}", folder=f"F{i % 4}", tags=[f"t{i % 3}"])
@@ -92,7 +92,7 @@ def test_the_documents_list_runs_as_many_queries_for_thirty_documents_as_for_thr
 
 
 def test_the_timeline_runs_as_many_queries_for_many_events_as_for_few(app, make_cast):
-    few, many = Scene(app, make_cast("few", "private")), Scene(app, make_cast("many", "private"))
+    few, many = ArchiveScene(app, make_cast("few", "private")), ArchiveScene(app, make_cast("many", "private"))
     for scene, size in ((few, 2), (many, 20)):
         for i in range(size):
             thread = scene.thread(author=PEOPLE[i % 3], title=f"T{i}")
@@ -103,7 +103,7 @@ def test_the_timeline_runs_as_many_queries_for_many_events_as_for_few(app, make_
 
 
 def test_the_inbox_runs_as_many_queries_for_many_notifications_as_for_few(app, make_cast):
-    few, many = Scene(app, make_cast("few", "private")), Scene(app, make_cast("many", "private"))
+    few, many = ArchiveScene(app, make_cast("few", "private")), ArchiveScene(app, make_cast("many", "private"))
     for scene, size in ((few, 2), (many, 25)):
         thread = scene.thread(author="member")
         for i in range(size):

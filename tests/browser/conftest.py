@@ -20,6 +20,8 @@ import pytest
 from flask import got_request_exception
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests.conftest import found_group, register_person
+
 HERE = Path(__file__).resolve().parent
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -124,30 +126,11 @@ class LiveServer:
 
     def make_user(self, handle: str, locale: str = "en", name: str | None = None):
         """A registered person (email handle@example.org, the shared test password)."""
-        from app.accounts import services as accounts
-        from app.core.extensions import db
-        from tests.conftest import PASSWORD
-
-        with self.app.test_request_context():  # services expect a request (messages)
-            user = accounts.register(f"{handle}@example.org", PASSWORD, name or handle.title(), handle, locale)
-            db.session.refresh(user)
-            db.session.expunge(user)
-            return user
+        return register_person(self.app, handle, locale, name)
 
     def make_group(self, creator, name: str, slug: str, description: str = "", visibility: str = "private", members=()):
         """A group made by `creator`; `members` is a list of (user, role) who join by invitation."""
-        from app.core.extensions import db
-        from app.groups import services as groups
-        from tests.conftest import forget_joins
-
-        with self.app.test_request_context():  # services expect a request (messages)
-            group = groups.create_group(db.session.merge(creator), name, slug, description, visibility)
-            for person, role in members:
-                _, token = groups.create_invitation(db.session.merge(creator), group, role, 7, None)
-                groups.accept_invitation(db.session.merge(person), token)
-            forget_joins()
-            db.session.expunge_all()
-            return group
+        return found_group(self.app, creator, name, slug, description, visibility, members)
 
 
 @pytest.fixture

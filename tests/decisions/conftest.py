@@ -2,19 +2,19 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.decisions.helpers import Board
+from tests.decisions.helpers import DecisionScene
 
 
 @pytest.fixture
-def board(app, make_cast):
+def scene(app, make_cast):
     """A private co-op, "coop", with an admin, a facilitator, a member and an outsider."""
-    return Board(app, make_cast("coop", "private"))
+    return DecisionScene(app, make_cast("coop", "private"))
 
 
 @pytest.fixture
 def town(app, make_cast):
     """A public group, "town": anyone reads, members write."""
-    return Board(app, make_cast("town", "public"))
+    return DecisionScene(app, make_cast("town", "public"))
 
 
 # The decisions modules that import `utcnow`: each keeps its own reference to it.

@@ -1,29 +1,21 @@
 """What the decisions tests share.
 
-A `Board` is a group with one person in every role (and any extra members a test adds), plus
-proposals, votes and outcomes made through the services. Each service call runs in its own
-short request context, so no database session outlives it and leaks into the requests the
-test client makes (a request reuses an app context that is already pushed, and with it the
-session and the cached current user).
+A `DecisionScene` is a scene (tests/scene.py) plus proposals, votes and outcomes made through
+the services.
 """
 import re
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
-from app.accounts import services as accounts
-from app.accounts.models import User
 from app.core.events import Event
 from app.core.revisions import Revision
 from app.decisions import closing, outcomes, proposals, votes
+from app.archive.models import Thread
 from app.decisions.models import Action, Outcome, Participation, PollOption, Proposal, Vote
 from app.core.extensions import db
-from app.groups import queries as group_queries
-from app.groups import services as groups
-from app.groups.models import Group
 from app.notifications.models import Notification
-from tests.conftest import PASSWORD, Auth
+from tests.scene import GroupScene
 
 HX = {"HX-Request": "true"}
 LOGIN = "login"  # redirected to the login page
@@ -38,65 +30,11 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
 
 
-class Board:
-    """A group with an admin, a facilitator, a member and an outsider, and helpers to decide things in it."""
-
-    def __init__(self, app, cast):
-        self.app = app
-        self.cast = cast
-        self.group_id = cast.group.id
-        self.slug = cast.group.slug
-        self.extra: dict[str, int] = {}  # handle -> user id of members a test added
-
-    # ------------------------------------------------------------ contexts and objects
-
-    @contextmanager
-    def ctx(self):
-        """A request context for service calls and checks; its session ends with it."""
-        with self.app.test_request_context():
-            yield
-
-    def uid(self, who) -> int:
-        if isinstance(who, int):
-            return who
-        if isinstance(who, str):
-            if who in self.extra:
-                return self.extra[who]
-            return self.cast.person(who).id
-        return who.id
-
-    def user(self, who) -> User:
-        """A person of this session: a role name ("member"), an added member's handle, an id or a user."""
-        return db.session.get(User, self.uid(who))
-
-    def group(self) -> Group:
-        return db.session.get(Group, self.group_id)
+class DecisionScene(GroupScene):
+    """A scene with helpers to decide things in it."""
 
     def proposal(self, proposal_id) -> Proposal:
         return db.session.get(Proposal, proposal_id)
-
-    # ------------------------------------------------------------ people
-
-    def join(self, handle: str, role: str = "member", name: str | None = None, group_id: int | None = None) -> int:
-        """A new person who joins the group (or another one) through an invitation link. Returns their id."""
-        with self.ctx():
-            if handle in self.extra:
-                person = self.user(handle)
-            else:
-                person = accounts.register(f"{handle}@example.org", PASSWORD, name or handle.title(), handle, "en")
-            target = db.session.get(Group, group_id or self.group_id)
-            admin = next(m.user for m in group_queries.current_members(target) if m.role == "admin")
-            _, token = groups.create_invitation(admin, target, role, 7, 1)
-            groups.accept_invitation(person, token)
-            self.extra[handle] = person.id
-            return person.id
-
-    def crowd(self, n: int, prefix: str = "voter") -> list[str]:
-        """`n` more members; their handles."""
-        handles = [f"{prefix}{i}" for i in range(n)]
-        for handle in handles:
-            self.join(handle)
-        return handles
 
     # ------------------------------------------------------------ deciding, through the services
 
@@ -104,11 +42,7 @@ class Board:
         thread = options.pop("thread", None)
         with self.ctx():
             draft = proposals.Draft(title=title, body=body, **options)
-            thread_obj = None
-            if thread is not None:
-                from app.archive.models import Thread
-
-                thread_obj = db.session.get(Thread, thread)
+            thread_obj = db.session.get(Thread, thread) if thread is not None else None
             return proposals.propose(self.user(author), self.group(), draft, thread_obj).id
 
     def vote(self, proposal_id, who, choice="consent", reason="", options=()) -> int:
@@ -178,12 +112,6 @@ class Board:
         """Rows in every table a decision writes: compare before and after a refused request."""
         return {model.__name__: self.count(model) for model in WRITTEN}
 
-    def get(self, model, id_, *attrs):
-        """Attribute values of one row, read in a context of their own."""
-        with self.ctx():
-            row = db.session.get(model, id_)
-            return tuple(getattr(row, a) for a in attrs) if len(attrs) != 1 else getattr(row, attrs[0])
-
     def votes(self, proposal_id, current_only=True) -> list[tuple]:
         """(user id, choice, option ids, is_current, version, objection state) of every vote, oldest first."""
         with self.ctx():
@@ -217,18 +145,6 @@ class Board:
 
     def thread_id(self, proposal_id) -> int:
         return self.get(Proposal, proposal_id, "thread_id")
-
-    # ------------------------------------------------------------ clients
-
-    def client(self, who="member"):
-        """A test client logged in as this role or added member; "anonymous" stays logged out."""
-        client = self.app.test_client()
-        if who != "anonymous":
-            with self.ctx():
-                email = self.user(who).email
-            response = Auth(client).login(email)
-            assert response.status_code == 302, "login failed"
-        return client
 
 
 # ---------------------------------------------------------------- counting SQL

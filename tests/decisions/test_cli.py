@@ -9,53 +9,53 @@ def close_due(runner):
     return result.output.strip()
 
 
-def test_close_due_closes_every_proposal_whose_time_has_passed_and_says_how_many(board, runner):
-    due = [board.propose("facilitator", title=f"Due {i}") for i in range(2)]
-    later = board.propose("facilitator", title="Later")
-    draft = board.propose("member", title="Draft", draft=True)
+def test_close_due_closes_every_proposal_whose_time_has_passed_and_says_how_many(scene, runner):
+    due = [scene.propose("facilitator", title=f"Due {i}") for i in range(2)]
+    later = scene.propose("facilitator", title="Later")
+    draft = scene.propose("member", title="Draft", draft=True)
     for pid in due + [draft]:
-        board.expire(pid)
+        scene.expire(pid)
     assert close_due(runner) == "Closed 2 proposal(s)."
-    assert [board.get(Proposal, pid, "status") for pid in (*due, later, draft)] == ["closed", "closed", "open", "draft"]
+    assert [scene.get(Proposal, pid, "status") for pid in (*due, later, draft)] == ["closed", "closed", "open", "draft"]
 
 
-def test_close_due_run_twice_closes_once(board, runner):
-    pid = board.propose("facilitator")
-    board.expire(pid)
+def test_close_due_run_twice_closes_once(scene, runner):
+    pid = scene.propose("facilitator")
+    scene.expire(pid)
     assert close_due(runner) == "Closed 1 proposal(s)."
-    closed_at = board.get(Proposal, pid, "closed_at")
+    closed_at = scene.get(Proposal, pid, "closed_at")
     assert close_due(runner) == "Closed 0 proposal(s)."
-    assert board.get(Proposal, pid, "closed_at") == closed_at
-    assert board.events("proposal.closed") == [("proposal.closed", None)]
+    assert scene.get(Proposal, pid, "closed_at") == closed_at
+    assert scene.events("proposal.closed") == [("proposal.closed", None)]
 
 
-def test_close_due_computes_the_result_by_the_rule(board, runner):
-    objected = board.propose("facilitator", title="Objected")
-    board.vote(objected, "member", "object", REASON)
-    agreed = board.propose("facilitator", title="Agreed", quorum_percent=50)
-    board.vote(agreed, "member", "consent")
-    board.vote(agreed, "admin", "concern", "Fine, but mind the stairs.")
+def test_close_due_computes_the_result_by_the_rule(scene, runner):
+    objected = scene.propose("facilitator", title="Objected")
+    scene.vote(objected, "member", "object", REASON)
+    agreed = scene.propose("facilitator", title="Agreed", quorum_percent=50)
+    scene.vote(agreed, "member", "consent")
+    scene.vote(agreed, "admin", "concern", "Fine, but mind the stairs.")
     for pid in (objected, agreed):
-        board.expire(pid)
+        scene.expire(pid)
     close_due(runner)
-    assert board.get(Proposal, objected, "result") == "not_adopted"
-    assert board.get(Proposal, agreed, "result", "eligible_count") == ("adopted", 3)
-    assert board.get(Proposal, agreed, "result_detail")["counts"] == {"consent": 1, "concern": 1, "object": 0}
+    assert scene.get(Proposal, objected, "result") == "not_adopted"
+    assert scene.get(Proposal, agreed, "result", "eligible_count") == ("adopted", 3)
+    assert scene.get(Proposal, agreed, "result_detail")["counts"] == {"consent": 1, "concern": 1, "object": 0}
 
 
-def test_close_due_leaves_withdrawn_and_already_closed_proposals_alone(board, runner):
-    withdrawn = board.propose("member")
-    board.withdraw(withdrawn, "member")
-    closed = board.propose("member")
-    board.close(closed)
+def test_close_due_leaves_withdrawn_and_already_closed_proposals_alone(scene, runner):
+    withdrawn = scene.propose("member")
+    scene.withdraw(withdrawn, "member")
+    closed = scene.propose("member")
+    scene.close(closed)
     for pid in (withdrawn, closed):
-        board.expire(pid)
+        scene.expire(pid)
     assert close_due(runner) == "Closed 0 proposal(s)."
-    assert board.get(Proposal, withdrawn, "status") == "withdrawn"
-    assert len(board.events("proposal.closed")) == 1
+    assert scene.get(Proposal, withdrawn, "status") == "withdrawn"
+    assert len(scene.events("proposal.closed")) == 1
 
 
-def test_close_due_with_nothing_due_closes_nothing(board, runner):
-    board.propose("facilitator")
+def test_close_due_with_nothing_due_closes_nothing(scene, runner):
+    scene.propose("facilitator")
     assert close_due(runner) == "Closed 0 proposal(s)."
-    assert board.events("proposal.closed") == []
+    assert scene.events("proposal.closed") == []

@@ -16,7 +16,7 @@ from app.decisions import ballots
 from app.decisions.models import Proposal
 from app.core.extensions import db
 from tests.conftest import ON_POSTGRES
-from tests.decisions.helpers import Board
+from tests.decisions.helpers import DecisionScene
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="rebuilds the schema; the PostgreSQL run shares one database")
 
@@ -39,16 +39,16 @@ def _old_key(app, pid, uid):
 
 
 def test_the_migration_rekeys_open_ballot_boxes_and_seals_closed_ones(app, make_cast):
-    board = Board(app, make_cast("coop", "private"))
-    a, b, c = (board.uid(h) for h in board.crowd(3))
-    still_open = board.propose("facilitator", anonymous=True)
-    was_closed = board.propose("facilitator", anonymous=True)
-    ordinary = board.propose("facilitator")
+    scene = DecisionScene(app, make_cast("coop", "private"))
+    a, b, c = (scene.uid(h) for h in scene.crowd(3))
+    still_open = scene.propose("facilitator", anonymous=True)
+    was_closed = scene.propose("facilitator", anonymous=True)
+    ordinary = scene.propose("facilitator")
     for pid in (still_open, was_closed, ordinary):
-        board.vote(pid, a, "object", "Zebra: nobody insured it.")
-        board.vote(pid, b, "consent", "")
-        board.vote(pid, c, "consent", "")
-        board.vote(pid, c, "concern", "Aardvark: where will it live?")  # a change: history
+        scene.vote(pid, a, "object", "Zebra: nobody insured it.")
+        scene.vote(pid, b, "consent", "")
+        scene.vote(pid, c, "consent", "")
+        scene.vote(pid, c, "concern", "Aardvark: where will it live?")  # a change: history
     with app.app_context():
         downgrade(revision=BEFORE)
     # As the old code left a closed anonymous proposal: keyed with the secret, times, a nameless event.
@@ -58,18 +58,18 @@ def test_the_migration_rekeys_open_ballot_boxes_and_seals_closed_ones(app, make_
     _run(app, "UPDATE proposals SET status = 'closed', result = 'not_adopted' WHERE id = :p", p=was_closed)
     _run(app, "INSERT INTO events (group_id, actor_id, kind, target_type, target_id, created_at, payload) "
               "VALUES (:g, NULL, 'proposal.objection_resolved', 'proposal', :p, '2026-01-05 11:00:00', '{}')",
-         g=board.group_id, p=was_closed)
+         g=scene.group_id, p=was_closed)
     first_voted = _rows(app, "SELECT first_voted_at FROM participations WHERE proposal_id = :p", p=ordinary)
     assert all(isinstance(v, str) and ":" in v for v, in first_voted)
 
     with app.app_context():
         upgrade()
 
-    with board.ctx():
+    with scene.ctx():
         proposal = db.session.get(Proposal, still_open)
         assert proposal.ballot_key
         votes = ballots.current_votes(proposal)
-        mine = {uid: ballots.my_vote(board.user(uid), proposal, votes).choice for uid in (a, b, c)}
+        mine = {uid: ballots.my_vote(scene.user(uid), proposal, votes).choice for uid in (a, b, c)}
         assert mine == {a: "object", b: "consent", c: "concern"}
     rows = _rows(app, "SELECT created_at, is_current FROM votes WHERE proposal_id = :p", p=still_open)
     assert len(rows) == 4 and {t for t, _ in rows} == {None}  # history kept while open, with no times
@@ -84,10 +84,10 @@ def test_the_migration_rekeys_open_ballot_boxes_and_seals_closed_ones(app, make_
         == [(a,), (b,), (c,)]
     assert _rows(app, "SELECT count(*) FROM events WHERE kind LIKE 'proposal.objection%'") == [(0,)]
 
-    with board.ctx():
+    with scene.ctx():
         proposal = db.session.get(Proposal, ordinary)
         votes = ballots.current_votes(proposal)
-        assert ballots.my_vote(board.user(c), proposal, votes).choice == "concern"
+        assert ballots.my_vote(scene.user(c), proposal, votes).choice == "concern"
         assert all(v.user_id is not None and v.created_at is not None for v in votes)
     days = _rows(app, "SELECT first_voted_on FROM participations WHERE proposal_id = :p", p=ordinary)
     assert len(days) == 3 and all(isinstance(date.fromisoformat(d), date) for d, in days)

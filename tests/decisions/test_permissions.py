@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.decisions.models import Action, Proposal, Vote
 from app.core.extensions import db
 from tests.conftest import ROLES
-from tests.decisions.helpers import LOGIN, REASON, Board, tomorrow
+from tests.decisions.helpers import LOGIN, REASON, DecisionScene, tomorrow
 
 SAID_NO = "said no"  # redirected back with a message; nothing changed
 
@@ -87,27 +87,27 @@ CASES = [
 ]
 
 
-def setting(board) -> dict:
+def setting(scene) -> dict:
     """The ids the routes need: an open proposal, a draft, a closed one and an action, all the member's."""
-    open_ = board.propose("member", title="Buy a shared cargo bike")
-    board.vote(open_, "member", "object", REASON)
-    draft = board.propose("member", title="A quiet draft", draft=True)
-    closed = board.propose("member", title="Paint the door")
-    board.close(closed)
-    board.decided(title="Fix the roof", actions=[("Call the roofer", "member", tomorrow())])
-    with board.ctx():
+    open_ = scene.propose("member", title="Buy a shared cargo bike")
+    scene.vote(open_, "member", "object", REASON)
+    draft = scene.propose("member", title="A quiet draft", draft=True)
+    closed = scene.propose("member", title="Paint the door")
+    scene.close(closed)
+    scene.decided(title="Fix the roof", actions=[("Call the roofer", "member", tomorrow())])
+    with scene.ctx():
         action = db.session.scalar(select(Action.id))
-    return {"slug": board.slug, "open": open_, "draft": draft, "closed": closed, "action": action}
+    return {"slug": scene.slug, "open": open_, "draft": draft, "closed": closed, "action": action}
 
 
-def state(board):
+def state(scene):
     """Everything a decisions route could change."""
-    with board.ctx():
+    with scene.ctx():
         proposals = db.session.execute(select(
             Proposal.id, Proposal.status, Proposal.version, Proposal.title, Proposal.closes_at).order_by(Proposal.id)).all()
         votes = db.session.execute(select(Vote.id, Vote.is_current, Vote.objection_state).order_by(Vote.id)).all()
         actions = db.session.execute(select(Action.id, Action.done_at).order_by(Action.id)).all()
-    return board.counts(), proposals, votes, actions
+    return scene.counts(), proposals, votes, actions
 
 
 def request_for(route, ids):
@@ -129,17 +129,17 @@ def assert_answer(response, expected):
 
 @pytest.mark.parametrize("visibility, route, role, expected", CASES)
 def test_decisions_route_permissions(app, make_cast, visibility, route, role, expected):
-    board = Board(app, make_cast("coop", visibility))
-    ids = setting(board)
-    client = board.client(role)
-    before = state(board)
+    scene = DecisionScene(app, make_cast("coop", visibility))
+    ids = setting(scene)
+    client = scene.client(role)
+    before = state(scene)
     method, path, data = request_for(route, ids)
     response = client.open(path, method=method, data=data)
     assert_answer(response, expected)
     if expected == 302 and method == "POST":
-        assert state(board) != before, "the request was answered as done but changed nothing"
+        assert state(scene) != before, "the request was answered as done but changed nothing"
     else:
-        assert state(board) == before
+        assert state(scene) == before
     if expected == 404:
         body = response.get_data(as_text=True)
         assert "cargo bike" not in body and "quiet draft" not in body
@@ -152,9 +152,9 @@ def test_decisions_route_permissions(app, make_cast, visibility, route, role, ex
 @pytest.mark.parametrize("role, expected", [("anonymous", 404), ("outsider", 404), ("member", 200),
                                             ("facilitator", 404), ("admin", 404)])
 def test_a_draft_is_seen_only_by_its_author(app, make_cast, visibility, path, role, expected):
-    board = Board(app, make_cast("coop", visibility))
-    draft = board.propose("member", title="A quiet draft", draft=True)
-    client = board.client(role)
+    scene = DecisionScene(app, make_cast("coop", visibility))
+    draft = scene.propose("member", title="A quiet draft", draft=True)
+    client = scene.client(role)
     if path.endswith("/amend") and role == "anonymous":
         expected = LOGIN
     response = client.get(path.format(draft=draft))
@@ -166,9 +166,9 @@ def test_a_draft_is_seen_only_by_its_author(app, make_cast, visibility, path, ro
 @pytest.mark.parametrize("role", ["anonymous", "outsider"])
 @pytest.mark.parametrize("route", [r for r, (_, path, _) in ROUTES.items() if "{open}" in path or "{closed}" in path])
 def test_a_private_proposal_answers_exactly_like_a_missing_one(app, make_cast, route, role):
-    board = Board(app, make_cast("coop", "private"))
-    ids = setting(board)
-    client = board.client(role)
+    scene = DecisionScene(app, make_cast("coop", "private"))
+    ids = setting(scene)
+    client = scene.client(role)
     method, path, data = request_for(route, ids)
     private = client.open(path, method=method, data=data)
     method, path, data = request_for(route, ids | {"open": 999_999, "closed": 999_999})
@@ -181,35 +181,35 @@ def test_a_private_proposal_answers_exactly_like_a_missing_one(app, make_cast, r
 def test_a_member_of_another_group_cannot_vote(app, make_cast):
     """Private: it isn't there (404). Public: it is, but only its members vote (403)."""
     for visibility, expected in (("private", 404), ("public", 403)):
-        board = Board(app, make_cast(f"g{visibility}", visibility))
-        other = Board(app, make_cast(f"o{visibility}", "private"))
-        pid = board.propose("member")
+        scene = DecisionScene(app, make_cast(f"g{visibility}", visibility))
+        other = DecisionScene(app, make_cast(f"o{visibility}", "private"))
+        pid = scene.propose("member")
         response = other.client("member").post(f"/p/{pid}/vote", data={"choice": "consent"})
         assert response.status_code == expected
-        assert board.votes(pid) == []
+        assert scene.votes(pid) == []
 
 
 def test_the_co_op_register_hides_a_private_working_groups_decisions_from_members_outside_it(app, make_cast):
     from app.groups import services as groups
     from app.groups.models import Group
 
-    board = Board(app, make_cast("coop", "private"))
-    with board.ctx():
-        care = groups.create_group(board.user("facilitator"), "Care circle", "care", "", "private", board.group()).id
-    circle = Board(app, board.cast)
+    scene = DecisionScene(app, make_cast("coop", "private"))
+    with scene.ctx():
+        care = groups.create_group(scene.user("facilitator"), "Care circle", "care", "", "private", scene.group()).id
+    circle = DecisionScene(app, scene.cast)
     circle.group_id, circle.slug = care, "care"
     pid = circle.propose("facilitator", title="Secret rota")
     circle.close(pid)
     circle.outcome(pid)
-    board.decided(title="Paint the door")
+    scene.decided(title="Paint the door")
     for role, sees in (("member", False), ("facilitator", True), ("admin", True)):
-        client = board.client(role)
+        client = scene.client(role)
         for path in ("/g/coop/register", "/g/coop/register.csv"):
             body = client.get(path).get_data(as_text=True)
             assert "Paint the door" in body
             assert ("Secret rota" in body) is sees, (role, path)
-    with board.ctx():
-        assert db.session.get(Group, care).parent_id == board.group_id
+    with scene.ctx():
+        assert db.session.get(Group, care).parent_id == scene.group_id
 
 
 def test_a_visitor_is_refused_before_the_vote_is_read(town):

@@ -15,7 +15,7 @@ from app.decisions import ballots, queries, rules
 from app.decisions.models import CHOICES, NEEDS_REASON, STOPPING, Proposal, Vote
 from app.core.errors import Refused
 from app.core.extensions import db
-from tests.decisions.helpers import Board
+from tests.decisions.helpers import DecisionScene
 
 OPTION_IDS = [11, 12, 13, 14]
 
@@ -118,17 +118,17 @@ def histories(draw):
 
 @pytest.fixture
 def crowded(app, make_cast):
-    board = Board(app, make_cast("coop", "private"))
-    board.crowd(3)
-    return board
+    scene = DecisionScene(app, make_cast("coop", "private"))
+    scene.crowd(3)
+    return scene
 
 
-def _play(board, history):
+def _play(scene, history):
     """Run the steps through the services and keep our own account of each member's current vote."""
-    pid = board.propose("member", kind=history["kind"], quorum_percent=history["quorum"],
+    pid = scene.propose("member", kind=history["kind"], quorum_percent=history["quorum"],
                         anonymous=history["anonymous"], multiple_choice=history["multiple"],
                         options=("Tea", "Coffee", "Water"))
-    option_ids = board.option_ids(pid)
+    option_ids = scene.option_ids(pid)
     mine: dict[str, tuple[str, set, str | None]] = {}  # who -> (choice, option ids, objection state)
     given = 0
     for step in history["steps"]:
@@ -138,7 +138,7 @@ def _play(board, history):
             ok = (with_reason or choice not in NEEDS_REASON) and (
                 history["kind"] != "poll" or history["multiple"] or len(chosen) == 1)
             try:
-                board.vote(pid, who, choice, "Because." if with_reason else "", chosen)
+                scene.vote(pid, who, choice, "Because." if with_reason else "", chosen)
             except Refused:
                 assert not ok, f"{who}'s vote {choice} {chosen} was refused"
             else:
@@ -149,14 +149,14 @@ def _play(board, history):
             _, who, state = step
             has_open = who in mine and mine[who][2] == "open"
             try:
-                board.settle(pid, who, state)
+                scene.settle(pid, who, state)
             except Refused:
                 assert not has_open
             else:
                 assert has_open
                 mine[who] = (mine[who][0], mine[who][1], state)
         else:
-            board.amend(pid, "member", body=f"Version {board.get(Proposal, pid, 'version') + 1}.")
+            scene.amend(pid, "member", body=f"Version {scene.get(Proposal, pid, 'version') + 1}.")
     return pid, option_ids, mine, given
 
 
@@ -164,22 +164,22 @@ def _play(board, history):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(history=histories())
 def test_any_history_of_votes_gives_the_result_the_rule_says(crowded, history):
-    board = crowded
-    pid, option_ids, mine, given = _play(board, history)
+    scene = crowded
+    pid, option_ids, mine, given = _play(scene, history)
     final = [(choice, chosen, state == "open") for choice, chosen, state in mine.values()]
     eligible = len(VOTERS)
     outcome, winners = expected_outcome(history["kind"], final, eligible, history["quorum"], option_ids)
 
-    with board.ctx():
-        proposal = board.proposal(pid)
+    with scene.ctx():
+        proposal = scene.proposal(pid)
         votes = ballots.current_votes(proposal)
         # One current vote per member, and it is the last one they gave.
-        keys = {ballots.voter_key(proposal, board.uid(who)): who for who in VOTERS}
+        keys = {ballots.voter_key(proposal, scene.uid(who)): who for who in VOTERS}
         assert sorted(keys[v.voter_key] for v in votes) == sorted(mine)
         for v in votes:
             who = keys[v.voter_key]
             assert (v.choice, set(v.option_ids), v.objection_state) == mine[who]
-            assert v.user_id == (None if history["anonymous"] else board.uid(who))
+            assert v.user_id == (None if history["anonymous"] else scene.uid(who))
         # Every vote given is kept.
         assert db.session.query(Vote).filter(Vote.proposal_id == pid).count() == given
 
@@ -191,8 +191,8 @@ def test_any_history_of_votes_gives_the_result_the_rule_says(crowded, history):
             assert live.counts == {c: sum(1 for v in votes if v.choice == c) for c in CHOICES[history["kind"]]}
             assert sum(live.counts.values()) == live.took_part == len(mine)
 
-    board.close(pid, "facilitator")
-    status, result, detail = board.get(Proposal, pid, "status", "result", "result_detail")
+    scene.close(pid, "facilitator")
+    status, result, detail = scene.get(Proposal, pid, "status", "result", "result_detail")
     assert (status, result) == ("closed", outcome)
     assert detail["winners"] == winners
     assert detail["took_part"] == len(mine)

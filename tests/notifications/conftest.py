@@ -1,18 +1,18 @@
 import pytest
 
-from tests.notifications.helpers import Scene, SMTPServer
+from tests.notifications.helpers import NotificationScene, SMTPServer
 
 
 @pytest.fixture
 def scene(app, make_cast):
     """A private co-op, "coop", with an admin, a facilitator, a member and an outsider."""
-    return Scene(app, make_cast("coop", "private"))
+    return NotificationScene(app, make_cast("coop", "private"))
 
 
 @pytest.fixture
 def town(app, make_cast):
     """A public group, "town"."""
-    return Scene(app, make_cast("town", "public"))
+    return NotificationScene(app, make_cast("town", "public"))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""What the notification tests share: a group with everyone in it, and a real SMTP server on loopback."""
+"""What the notification tests share: a scene (tests/scene.py) with threads and proposals, and a real SMTP server on loopback."""
 import email
 import email.policy
 import socket
@@ -7,29 +7,21 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from app.archive import comments as archive_comments
-from app.archive import threads as archive_threads
 from app.archive.models import Comment, Thread
 from app.core.extensions import db
+from app.groups import services as groups
 from app.notifications import preferences
 from app.notifications.models import Notification, OutboxMessage
-from tests.decisions.helpers import Board
+from tests.archive.archive_helpers import ArchiveScene
+from tests.decisions.helpers import DecisionScene
 
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
 
 
-class Scene(Board):
-    """A co-op with an admin, a facilitator, a member and an outsider; threads, proposals and settings."""
-
-    def thread(self, author="member", title="Kitchen rota", body="Who cleans the kitchen this week?") -> int:
-        with self.ctx():
-            return archive_threads.start_thread(self.user(author), self.group(), title, body).id
-
-    def comment(self, thread_id, author="member", body="I can do Monday.", parent=None) -> int:
-        with self.ctx():
-            return archive_comments.add_comment(self.user(author), db.session.get(Thread, thread_id), body, parent).id
+class NotificationScene(DecisionScene, ArchiveScene):
+    """A scene with proposals (decisions' verbs, which come first), threads (the archive's) and notification settings."""
 
     def prefer(self, who, **channels):
         with self.ctx():
@@ -44,8 +36,6 @@ class Scene(Board):
             preferences.set_mail_settings(self.uid(who), **values)
 
     def leave(self, who):
-        from app.groups import services as groups
-
         with self.ctx():
             groups.leave(self.user(who), self.group())
 

@@ -10,9 +10,10 @@ from app.accounts.models import User
 from app.archive.models import Thread
 from app.core.database import utcnow
 from app.core.extensions import db
+from app.decisions.models import Outcome
 from app.notifications import digest, mail
 from app.notifications.models import OutboxMessage
-from tests.notifications.helpers import body
+from tests.notifications.helpers import NotificationScene, body
 
 
 @pytest.fixture
@@ -47,8 +48,6 @@ def test_a_daily_digest_holds_new_threads_open_proposals_and_outcomes_and_goes_o
     yesterday = utcnow() - timedelta(days=1)
     scene.set(Thread, thread, created_at=yesterday)
     with scene.ctx():
-        from app.decisions.models import Outcome
-
         db.session.execute(db.update(Outcome).values(recorded_at=yesterday))
         db.session.commit()
     first = scene.app.test_cli_runner().invoke(args=["mail", "digest"])
@@ -94,9 +93,7 @@ def test_a_korean_member_gets_a_korean_digest_in_their_zone(scene, smtp):
 
 def test_the_digest_never_shows_a_private_group_to_someone_outside_it(scene, make_cast):
     other = make_cast("secret", "private")
-    from tests.notifications.helpers import Scene
-
-    Scene(scene.app, other).propose("admin", title="Secret plan")
+    NotificationScene(scene.app, other).propose("admin", title="Secret plan")
     scene.propose("admin", title="Open plan")
     queue(scene, utcnow())
     with scene.ctx():

@@ -10,7 +10,7 @@ import pytest
 from app.core.extensions import db
 from app.groups.models import Group
 from app.search import service
-from tests.archive.archive_helpers import Scene
+from tests.archive.archive_helpers import ArchiveScene
 from tests.conftest import ON_POSTGRES
 
 BACKENDS = ["whoosh", "postgres"] if ON_POSTGRES else ["whoosh"]
@@ -66,7 +66,7 @@ def finder(app):
 
 @pytest.fixture
 def scene(app, cast):
-    return Scene(app, cast)
+    return ArchiveScene(app, cast)
 
 
 def group_id(app, slug: str) -> int:

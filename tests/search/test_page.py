@@ -159,9 +159,9 @@ def test_messages_are_in_korean_for_a_korean_speaker(app, scene, make_user):
 
 
 def test_group_filter_keeps_one_group(app, scene, make_cast):
-    from tests.archive.archive_helpers import Scene
+    from tests.archive.archive_helpers import ArchiveScene
 
-    town = Scene(app, make_cast("town", "public"))
+    town = ArchiveScene(app, make_cast("town", "public"))
     scene.thread(title="Heron in the co-op", body="x")
     town.thread(title="Heron in town", body="x")
     member = scene.client("member")

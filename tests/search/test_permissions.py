@@ -8,7 +8,7 @@ from app.core.extensions import db
 from app.groups import services as groups
 from app.groups.models import Group
 from app.search.entries import KINDS
-from tests.archive.archive_helpers import Scene
+from tests.archive.archive_helpers import ArchiveScene
 from tests.conftest import ROLES
 from tests.search.helpers import care_task, field_errors, hit_titles, propose, results_block, thread_in
 
@@ -18,7 +18,7 @@ READERS = {"private": {"member", "facilitator", "admin"}, "public": set(ROLES)}
 @pytest.fixture
 def town(app, make_cast):
     """A public group next to the private `cast` group, with people of its own."""
-    return Scene(app, make_cast("town", "public"))
+    return ArchiveScene(app, make_cast("town", "public"))
 
 
 # ---------------------------------------------------------------- results and counts
@@ -126,7 +126,7 @@ SECRET_BODY = "Ocelot 예산은 삼백만원입니다"
 @pytest.mark.parametrize("visibility", ["private", "public"])
 @pytest.mark.parametrize("role", ROLES)
 def test_search_page_shows_a_group_only_to_its_readers(app, make_cast, role, visibility):
-    group = Scene(app, make_cast("coop", visibility))
+    group = ArchiveScene(app, make_cast("coop", visibility))
     group.thread(title=SECRET_TITLE, body=SECRET_BODY)
     client = group.client(role)
     response = client.get("/search?q=Ocelot")

@@ -1,11 +1,8 @@
 """What the archive's pages share: the blueprint, the group a page is about, links to a thread, the thread page."""
 from flask import Blueprint, g, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import DataError
 
 from app.archive import contexts
-from app.core.extensions import db
-from app.core.security import render_error
 from app.groups import services as groups
 
 bp = Blueprint("archive", __name__)
@@ -21,19 +18,6 @@ def group_of_page(slug):
 
 def form_status(form) -> int:
     return 422 if form.errors else 200
-
-
-@bp.errorhandler(OverflowError)
-@bp.errorhandler(DataError)
-def _number_too_large(error):
-    """An id past what the database can hold names nothing here: 404, not 500.
-
-    SQLite can't bind it (OverflowError); PostgreSQL refuses it, "integer out of range" (22003).
-    """
-    if isinstance(error, DataError) and getattr(error.orig, "sqlstate", None) != "22003":
-        raise error
-    db.session.rollback()  # PostgreSQL's transaction is aborted; the error page still reads
-    return render_error(404)
 
 
 def thread_url(thread, comment_id=None) -> str:
