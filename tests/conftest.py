@@ -62,11 +62,25 @@ def migrated_database(tmp_path_factory):
 
 
 def _empty_postgres(app) -> None:
+    """Back to an empty schema after a test, as cheaply as PostgreSQL allows.
+
+    TRUNCATE of every table costs ~0.1 s, more than most tests: instead, delete the rows of
+    the few tables that have any (foreign keys off for this transaction, so order doesn't
+    matter) and restart the sequences that were used, so ids start at 1 again as after TRUNCATE.
+    """
     with app.app_context():
-        tables = [t.name for t in db.metadata.sorted_tables]
-        if tables:
-            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+        conn = db.session.connection()
+        probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")"
+                                   for t in db.metadata.sorted_tables)
+        filled = list(conn.scalars(text(probe)))
+        used = list(conn.scalars(text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL")))
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for name in filled:
+            conn.execute(text(f'DELETE FROM "{name}"'))
+        for name in used:
+            conn.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
+        db.session.commit()
         db.session.remove()
 
 

@@ -2,12 +2,13 @@
 compares two of them. Shared by the features that keep versions, so none reaches into another."""
 from datetime import datetime
 
-from flask import abort, g, render_template, request
+from flask import g, render_template, request
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from app.core.database import UTCDateTime, utcnow
 from app.core.diff import diff
+from app.core.errors import Missing
 from app.core.events import type_name
 from app.core.extensions import db
 
@@ -64,12 +65,12 @@ def show_history(target, group, back_url: str, title: str):
     versions = revisions(target)
     numbers = [r.number for r in versions]
     if not versions:
-        abort(404)
+        raise Missing()
     b = request.args.get("b", type=int) or numbers[-1]
     a = request.args.get("a", type=int) or (b - 1 if b > 1 else b)
     by_number = {r.number: r for r in versions}
     if a not in by_number or b not in by_number:
-        abort(404)
+        raise Missing()
     g.group = group
     return render_template(
         "history.html", versions=versions, a=by_number[a], b=by_number[b], group=group,
