@@ -36,6 +36,7 @@ from app.notifications.cli import mail_cli, notify_cli
 from app.search import routes as search_routes
 from app.search import sync as search_sync
 from app.search.cli import search_cli
+from app.web import health
 from app.web import pages  # noqa: F401 (adds the pages that gather several features to their blueprints)
 from app.web.demo import demo_command
 
@@ -162,7 +163,7 @@ def configure_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = RowId
     for blueprint in (
         accounts_routes.bp, groups_routes.bp, archive_routes.bp, notifications_routes.bp,
-        notification_settings.bp, decisions_routes.bp, labour_routes.bp, search_routes.bp,
+        notification_settings.bp, decisions_routes.bp, labour_routes.bp, search_routes.bp, health.bp,
     ):
         app.register_blueprint(blueprint)
 
