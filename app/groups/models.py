@@ -84,9 +84,6 @@ class Membership(db.Model):
     def _is_current_expression(cls):
         return cls.left_at.is_(None)
 
-    def at_least(self, role: str) -> bool:
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
-
 
 class Invitation(db.Model):
     """A link that lets people join. Only the token's hash is stored."""
