@@ -2,7 +2,7 @@
 
 Only members keep read state: a visitor would see every thread "new" forever.
 """
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select, update
 
 from app.archive import policy
 from app.archive.models import Comment, ReadState, Thread
@@ -72,9 +72,22 @@ def visit(user, thread: Thread) -> None:
 
 
 def mark_all_read(user, group: Group) -> None:
-    """A member marks every thread of the group read."""
+    """A member marks every thread of the group read, in a fixed number of statements however
+    many threads there are (a big group has thousands)."""
     require(policy.can_post(user, group))
-    threads = db.session.scalars(select(Thread).where(Thread.group_id == group.id, Thread.deleted_at.is_(None)))
-    for thread in threads:
-        mark_read(user, thread)
+    live = select(Thread.id).where(Thread.group_id == group.id, Thread.deleted_at.is_(None))
+    newest = dict(db.session.execute(
+        select(Thread.id, func.coalesce(Thread.last_comment_id, 0)).where(Thread.id.in_(live))).all())
+    seen = {tid: (sid, last) for tid, sid, last in db.session.execute(
+        select(ReadState.thread_id, ReadState.id, ReadState.last_seen_comment_id)
+        .where(ReadState.user_id == user.id, ReadState.thread_id.in_(live)))}
+    now = utcnow()
+    fresh = [dict(user_id=user.id, thread_id=tid, last_seen_comment_id=last, seen_at=now)
+             for tid, last in newest.items() if tid not in seen]
+    behind = [dict(id=seen[tid][0], last_seen_comment_id=last, seen_at=now)
+              for tid, last in newest.items() if tid in seen and seen[tid][1] < last]
+    if fresh:
+        db.session.execute(insert(ReadState), fresh)
+    if behind:
+        db.session.execute(update(ReadState), behind)
     db.session.commit()

@@ -189,8 +189,7 @@ def change_role(actor: User, group: Group, membership_id: int, role: str) -> Mem
         raise Refused(_l("Choose member, facilitator or admin."), "role")
     if role == membership.role:
         return membership
-    if membership.role == "admin":
-        _refuse_if_last_admin(membership)
+    _refuse_if_last_admin(membership)
     old = membership.role
     membership.role = role
     happened("member.role_changed", group, actor, membership.user,

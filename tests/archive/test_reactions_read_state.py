@@ -2,7 +2,7 @@
 import re
 
 from app.archive.models import REACTIONS, Reaction, ReadState, Thread
-from tests.archive.archive_helpers import HX, comment_block, private, public, read_state  # noqa: F401 (fixtures)
+from tests.archive.archive_helpers import HX, comment_block, counting_queries, private, public, read_state  # noqa: F401 (fixtures)
 
 # ---------------------------------------------------------------- reactions
 
@@ -212,6 +212,18 @@ def test_mark_all_read_clears_new_and_unread_everywhere(private):
     listing = client.get(f"/g/{private.slug}/threads").text
     assert (unread_badge(listing, never), unread_badge(listing, opened)) == (None, None)
     assert "Every thread is marked read." in listing
+
+
+def test_mark_all_read_costs_the_same_for_few_threads_and_many(private):
+    client = private.client("member")
+    costs = []
+    for count in (2, 12):
+        for i in range(count):
+            private.thread(author="facilitator", title=f"Batch {count} thread {i}")
+        with counting_queries(private.app) as statements:
+            assert client.post(f"/g/{private.slug}/threads/read-all").status_code == 302
+        costs.append(len(statements))
+    assert costs[0] == costs[1]
 
 
 def test_visitors_leave_no_read_state_and_see_no_badges(public):

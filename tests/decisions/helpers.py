@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from app.core.events import Event
 from app.core.revisions import Revision
-from app.decisions import closing, outcomes, proposals, votes
+from app.decisions import ballots, closing, outcomes, proposals, queries, votes
 from app.archive.models import Thread
 from app.decisions.models import Action, Outcome, Participation, PollOption, Proposal, Vote
 from app.core.extensions import db
@@ -35,6 +35,12 @@ class DecisionScene(GroupScene):
 
     def proposal(self, proposal_id) -> Proposal:
         return db.session.get(Proposal, proposal_id)
+
+    def live_result(self, proposal_id):
+        """What the rule says of the proposal's current votes, as its page shows it while open."""
+        with self.ctx():
+            p = self.proposal(proposal_id)
+            return queries.live_result(p, ballots.current_votes(p))
 
     # ------------------------------------------------------------ deciding, through the services
 

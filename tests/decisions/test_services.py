@@ -294,9 +294,7 @@ def test_a_multiple_choice_poll_counts_each_option_once_per_voter(scene):
     scene.vote(pid, "member", "option", "", [coffee, tea, coffee])
     scene.vote(pid, "admin", "option", "", [coffee])
     assert scene.votes(pid)[0][2] == [tea, coffee]
-    with scene.ctx():
-        p = scene.proposal(pid)
-        result = queries.live_result(p, ballots.current_votes(p))
+    result = scene.live_result(pid)
     assert result.counts == {tea: 1, coffee: 2, water: 0}
     assert (result.took_part, result.winners) == (2, [coffee])
 
@@ -432,11 +430,9 @@ def test_closing_fixes_how_many_could_vote_and_what_the_rule_said(scene):
     scene.close(pid)
     assert scene.get(Proposal, pid, "eligible_count", "result") == (3, "adopted")
     scene.crowd(3)  # three people join after the close: the result stands
-    with scene.ctx():
-        p = scene.proposal(pid)
-        live = queries.live_result(p, ballots.current_votes(p))
-        assert (live.outcome, live.eligible) == ("adopted", 3)
-        assert p.result_detail["counts"] == {"consent": 1, "concern": 1, "object": 0}
+    live = scene.live_result(pid)
+    assert (live.outcome, live.eligible) == ("adopted", 3)
+    assert scene.get(Proposal, pid, "result_detail")["counts"] == {"consent": 1, "concern": 1, "object": 0}
 
 
 def test_the_closing_result_follows_the_kinds_rule(scene):
@@ -627,9 +623,7 @@ def test_objection_blocks_adoption_until_resolved(scene):
     pid = scene.propose("member")
     scene.vote(pid, "admin", "object", REASON)
     scene.vote(pid, "facilitator", "consent")
-    with scene.ctx():
-        p = scene.proposal(pid)
-        assert queries.live_result(p, ballots.current_votes(p)).outcome == "not_adopted"
+    assert scene.live_result(pid).outcome == "not_adopted"
     scene.amend(pid, "member")
     scene.settle(pid, "admin", "resolved")
     assert scene.votes(pid)[0][5] == "resolved"
@@ -649,9 +643,7 @@ def test_an_open_block_stops_consensus_until_its_voter_withdraws_it(scene):
     pid = scene.propose("member", kind="consensus")
     scene.vote(pid, "member", "agree")
     scene.vote(pid, "admin", "block", REASON)
-    with scene.ctx():
-        p = scene.proposal(pid)
-        assert queries.live_result(p, ballots.current_votes(p)).outcome == "not_adopted"
+    assert scene.live_result(pid).outcome == "not_adopted"
     scene.settle(pid, "admin", "withdrawn")
     scene.close(pid)
     assert scene.get(Proposal, pid, "result") == "adopted"
