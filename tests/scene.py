@@ -7,6 +7,7 @@ everywhere. Each service call runs in a short request context of its own: no dat
 outlives it and leaks into the requests the test client makes (a request reuses an app context
 that is already pushed, and with it the session and the cached current user).
 """
+import re
 from contextlib import contextmanager
 
 from app.accounts import services as accounts
@@ -16,6 +17,13 @@ from app.groups import queries as group_queries
 from app.groups import services as groups
 from app.groups.models import Group
 from tests.conftest import PASSWORD, Auth
+
+
+def without_csrf_tokens(html: str) -> str:
+    """A page without its CSRF tokens (the form fields and htmx's header), which carry the second
+    they were made: the same page a second later differs only there."""
+    html = re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value=""', html)
+    return re.sub(r'"X-CSRFToken": "[^"]*"', '"X-CSRFToken": ""', html)
 
 
 class GroupScene:
