@@ -28,7 +28,9 @@ PASSWORD = "correct horse battery"
 BASE_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = BASE_URL.startswith("postgresql")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-SCHEMA = f"canoe_test_{WORKER}"
+# One schema per worker of this run (two runs at once on one server never meet); dropped at its end.
+RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:8]
+SCHEMA = f"canoe_test_{WORKER}_{RUN}"
 # Workers share one database, each in its own schema (psycopg passes `options` to the server).
 POSTGRES_URL = f"{BASE_URL}{'&' if '?' in BASE_URL else '?'}options=-csearch_path%3D{SCHEMA}" if ON_POSTGRES else ""
 
@@ -52,13 +54,20 @@ def migrated_database(tmp_path_factory):
         with app.app_context():
             upgrade()
             db.engine.dispose()
-        return POSTGRES_URL
+        yield POSTGRES_URL
+        for app in _APPS.values():
+            with app.app_context():
+                db.engine.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+        engine.dispose()
+        return
     template = tmp_path_factory.mktemp("template") / "canoe.db"
     app = create_app(_settings(f"sqlite:///{template}"))
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return template
+    yield template
 
 
 def _empty_postgres(app) -> None:
@@ -108,7 +117,9 @@ def _reset(app, tmp_path) -> None:
     app.config.update(app.config_as_built)
     app.instance_path = str(tmp_path / "instance")
     os.makedirs(app.instance_path, exist_ok=True)
-    app.extensions.pop("canoe.search", None)
+    rebuilder = app.extensions.pop("canoe.search", {}).get("rebuilder")
+    if rebuilder is not None:  # a background rebuild the last test started must not outlive it
+        rebuilder.join(60)
     # The rate limiter is one object for every app in the process: it follows the app in use.
     limiter.enabled = app.config["RATELIMIT_ENABLED"]
     if getattr(limiter, "_storage", None) is not None:

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.archive.files import EXTENSIONS, human_size
 from app.archive.models import FOLDER_MAX, REACTIONS, TAG_MAX
-from app.core.forms import TextForm, UploadForm
+from app.core.forms import SubmitOnce, TextForm, UploadForm
 from app.core.text import TITLE_MAX, TITLE_TOO_LONG
 
 MAX_BODY = 50_000
@@ -63,14 +63,14 @@ def _files():
     )
 
 
-class ThreadForm(UploadForm):
+class ThreadForm(SubmitOnce, UploadForm):
     title = _title()
     body = _body(_l("What do you want to talk about?"))
     tags = _tags()
     files = _files()
 
 
-class CommentForm(UploadForm):
+class CommentForm(SubmitOnce, UploadForm):
     body = _body(_l("Your reply"))
     # Ids the database can hold (an INTEGER column); anything else is not a comment of this thread.
     parent_id = IntegerField(validators=[Optional(), NumberRange(
@@ -82,7 +82,7 @@ class CommentEditForm(TextForm):
     body = _body(_l("Your reply"))
 
 
-class DocumentForm(UploadForm):
+class DocumentForm(SubmitOnce, UploadForm):
     title = _title()
     folder = StringField(
         _l("Folder"),

@@ -38,8 +38,11 @@ class Config:
     # "whoosh": an index in the instance folder (one app server). "postgres": the index in
     # the shared database, for several app servers.
     CANOE_SEARCH_BACKEND = "whoosh"
-    CANOE_SEARCH_SYNC = True  # index every change as it is committed (off: the index is built when searched)
-    CANOE_SEARCH_LOCK_TIMEOUT = 1.0  # seconds to wait for the index before queueing a write
+    # Index every change as it is committed (off: nothing is, until `flask search reindex`).
+    CANOE_SEARCH_SYNC = True
+    CANOE_SEARCH_LOCK_TIMEOUT = 1.0  # seconds a save waits for the index before leaving its item in the backlog
+    CANOE_SEARCH_BACKLOG_CHECK = 30.0  # seconds between a process's looks for backlog rows left behind
+    CANOE_SEARCH_BACKLOG_SETTLE = 30.0  # a row younger than this is still being indexed by its own request
     # Email (Flask-Mail over SMTP). Sent from the outbox by `flask mail send-queued` (cron), never in a request.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
@@ -64,6 +67,8 @@ class TestConfig(Config):
     CANOE_BASE_URL = "http://canoe.test"
     MAIL_SUPPRESS_SEND = True  # tests that talk to a real SMTP server switch it off
     CANOE_SEARCH_SYNC = False  # most tests never search; those that do switch it back on
+    CANOE_SEARCH_BACKLOG_CHECK = 0.0  # tests see the backlog drained at once
+    CANOE_SEARCH_BACKLOG_SETTLE = 0.0
 
 
 def _coerce(current, raw: str):

@@ -6,8 +6,10 @@ from flask import request
 from flask_babel import get_timezone
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict
-from wtforms import IntegerField, StringField
+from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import ValidationError
+
+from app.core import submissions
 
 # The largest id a database id column holds (PostgreSQL `integer`); the URL converter uses it too.
 MAX_ROW_ID = 2**31 - 1
@@ -24,6 +26,24 @@ class IdField(IntegerField):
         if self.data is not None and not 1 <= self.data <= MAX_ROW_ID:
             self.data = None
             raise ValidationError(self.gettext("Not a valid integer value."))
+
+
+class SubmissionKeyField(HiddenField):
+    """The one-time key of a create form (`app.core.submissions`): a fresh one each time the
+    field is drawn, or the key it was posted with, so a form shown again with its errors is
+    sent again with the same key. Never an error of its own: a bad key just counts as none."""
+
+    def __call__(self, **kwargs):
+        return submissions.submission_key_field(self.data)
+
+
+class SubmitOnce:
+    """Mixin for a form that creates something: `class ThreadForm(SubmitOnce, UploadForm)`.
+
+    Its view is wrapped in `@once` (`app.core.submissions`); `hidden_tag()` draws the key.
+    """
+
+    submission_key = SubmissionKeyField()
 
 
 def without_nul(value):

@@ -12,6 +12,8 @@ from flask_login import current_user
 from wtforms import SelectField
 from wtforms.validators import ValidationError
 
+from app.core.outage import database_down
+
 LOCALES = ("ko", "en")
 
 # Babel's own long forms are verbose in Korean; these are the forms Canoe shows: 2026년 11월 21일 (토) 오후 3:00, Sat 21 Nov 2026, 3:00 PM.
@@ -22,8 +24,15 @@ DATE_PATTERNS = {"ko": "y년 M월 d일 (E)", "en": "EEE d MMM y"}
 def select_locale() -> str:
     if not has_request_context():  # a CLI command: the default language
         return current_app.config["CANOE_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+    # Who is logged in comes from the database; once it has failed this request, don't ask again.
+    if not database_down() and current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
+    return locale_without_database()
+
+
+def locale_without_database() -> str:
+    """The language this request alone asks for: the `lang` this browser chose, else its
+    Accept-Language, else the site's default. The page shown while the database is down uses it."""
     if session.get("lang") in LOCALES:
         return session["lang"]
     if request:

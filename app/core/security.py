@@ -1,14 +1,19 @@
 """Who is asking, what may come back to them: sessions, safe redirects, headers, error pages."""
 from urllib.parse import unquote, urlsplit
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from jinja2_fragments import render_block
+from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.core import outage
 from app.core.errors import Missing, NotAllowed
 from app.core.extensions import db, htmx, login_manager
+from app.core.i18n import locale_without_database
 
 CSP = (
     "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
@@ -85,6 +90,47 @@ def render_error(code: int, message=None):
     return body, code
 
 
+def render_unavailable(error):
+    """503 while the database can't be reached, on a page that needs no database to show.
+
+    Not `render_template`: its context processors load `current_user`, and base.html asks the
+    database for the navigation. So the template is rendered by Jinja alone, in the language the
+    request itself asks for (`locale_without_database`), and htmx gets just its `notice` block.
+    """
+    outage.mark_down()
+    outage.rollback_quietly()
+    current_app.logger.warning("database unavailable, answering 503 (%s)", type(error).__name__)
+    context = {
+        "lang": locale_without_database(),
+        "sent": request.method not in ("GET", "HEAD"),
+        "again": safe_next(request.full_path.rstrip("?"), "/"),
+    }
+    with force_locale(context["lang"]):
+        if htmx:
+            body = render_block(current_app.jinja_env, "errors/unavailable.html", "notice", **context)
+        else:
+            body = current_app.jinja_env.get_template("errors/unavailable.html").render(**context)
+    response = make_response(body, 503)
+    response.headers["Retry-After"] = str(outage.RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"  # nobody should keep this page once the database is back
+    response.headers["Content-Language"] = context["lang"]
+    return response
+
+
+def _signed_in() -> bool:
+    """Whether someone is logged in. When the database can't say, assume they are: the
+    stricter caching is the safe mistake, and /healthz must answer without the database."""
+    if outage.database_down():
+        return True
+    try:
+        return current_user.is_authenticated
+    except SQLAlchemyError as error:
+        if not outage.is_outage(error):
+            raise
+        outage.mark_down()
+        return True
+
+
 def _cache_control(response) -> None:
     """Who may keep a copy of a page. Static files keep Flask's caching; a view that says
     otherwise itself (an attachment, the calendar feed) is left alone. Else:
@@ -97,7 +143,7 @@ def _cache_control(response) -> None:
     """
     if request.endpoint == "static" or "Cache-Control" in response.headers:
         return
-    private = current_user.is_authenticated or "token" in (request.view_args or {})
+    private = _signed_in() or "token" in (request.view_args or {})
     response.headers["Cache-Control"] = "private, no-store" if private else "private, no-cache"
 
 
@@ -149,7 +195,29 @@ def init_app(app) -> None:
     def _csrf(e):
         return render_error(400, _l("This form had expired. Please go back, reload the page and try again."))
 
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def _database_error(error):
+        """The database out of reach (anywhere in a view, a before_request, the user loader, a
+        template): 503. Any other database error is a bug and goes on to the 500 page."""
+        if not outage.is_outage(error):
+            raise error
+        return render_unavailable(error)
+
     @app.errorhandler(500)
     def _server_error(e):
-        db.session.rollback()
-        return render_error(500)
+        # Reached by errors no handler took, including those raised by an error page or an
+        # after_request function: one of them may be the database going away too.
+        cause = getattr(e, "original_exception", None)
+        if outage.is_outage(cause):
+            return render_unavailable(cause)
+        try:
+            db.session.rollback()
+            return render_error(500)
+        except SQLAlchemyError as error:  # the error page itself needs the database (base.html)
+            if not outage.is_outage(error):
+                raise
+            return render_unavailable(error)
+
+    # Runs before Flask-SQLAlchemy's own teardown (registered earlier; teardowns run in reverse).
+    app.teardown_appcontext(outage.release_session)

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.core.forms import TextForm
+from app.core.forms import SubmitOnce, TextForm
 from app.core.i18n import local_to_utc
 from app.core.text import TITLE_MAX, TITLE_TOO_LONG
 
@@ -81,7 +81,7 @@ def closing_time(field) -> datetime | None:
         return edge.replace(tzinfo=timezone.utc)
 
 
-class ProposalForm(TextForm):
+class ProposalForm(SubmitOnce, TextForm):
     title = StringField(
         _l("Title"),
         validators=[DataRequired(_l("Give it a title.")), Length(max=TITLE_MAX, message=TITLE_TOO_LONG)],
@@ -114,7 +114,7 @@ class ProposalForm(TextForm):
     draft = BooleanField(_l("Save as a draft (only you see it until you open it)"))
 
 
-class VoteForm(TextForm):
+class VoteForm(SubmitOnce, TextForm):
     choice = RadioField(_l("Your answer"), validate_choice=False)
     option_ids = SelectMultipleField(_l("Options"), coerce=int, validate_choice=False)
     reason = TextAreaField(_l("Your reason"), validators=[Length(max=50_000)])
@@ -142,7 +142,7 @@ class ActionForm(TextForm):
     due_on = DateField(_l("Due"), validators=[Optional()])
 
 
-class OutcomeForm(TextForm):
+class OutcomeForm(SubmitOnce, TextForm):
     statement = TextAreaField(
         _l("What we decided"),
         description=_l("In plain words, for someone reading the register in a year."),

@@ -31,6 +31,7 @@ from app.groups import policy as group_policy
 from app.groups import queries as group_queries
 from app.groups import services as groups
 from app.core.security import safe_next
+from app.core.submissions import discreet, once
 
 
 bp = Blueprint("decisions", __name__)
@@ -68,6 +69,7 @@ def index(slug):
 
 @bp.route("/g/<slug>/decisions/new", methods=["GET", "POST"])
 @login_required
+@once
 def new(slug):
     group = _group(slug)
     require(policy.can_propose(current_user, group))
@@ -159,9 +161,12 @@ def history(proposal_id):
 
 @bp.route("/p/<int:proposal_id>/vote", methods=["POST"])
 @login_required
+@once
 def vote(proposal_id):
     proposal = _proposal(proposal_id)
     require(policy.can_take_part(current_user, proposal))
+    if proposal.anonymous:
+        discreet()  # the key must not tie this person to this proposal's ballots
     form = VoteForm()
     status = 200
     if form.validate_on_submit():
@@ -269,6 +274,7 @@ def withdraw(proposal_id):
 
 @bp.route("/p/<int:proposal_id>/outcome", methods=["GET", "POST"])
 @login_required
+@once
 def outcome(proposal_id):
     proposal = _proposal(proposal_id)
     require(policy.can_facilitate(current_user, proposal))

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.core.forms import TextForm
+from app.core.forms import SubmitOnce, TextForm
 from app.core.i18n import TimezoneField
 
 # SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples (an error under pytest).
@@ -39,7 +39,7 @@ def _description():
     )
 
 
-class GroupForm(TextForm):
+class GroupForm(SubmitOnce, TextForm):
     name = _name()
     slug = StringField(
         _l("Web address"),
@@ -62,7 +62,7 @@ class GroupSettingsForm(TextForm):
     locale = SelectField(_l("Group language"), choices=LOCALE_CHOICES)
 
 
-class InvitationForm(TextForm):
+class InvitationForm(SubmitOnce, TextForm):
     role = SelectField(_l("Joins as"), choices=ROLE_CHOICES, default="member")
     days = IntegerField(
         _l("Valid for (days)"),
@@ -96,7 +96,7 @@ class CapacityForm(TextForm):
     )
 
 
-class AddMemberForm(TextForm):
+class AddMemberForm(SubmitOnce, TextForm):
     user_id = SelectField(_l("Member of the co-op"), coerce=int, validate_choice=False)
 
 

@@ -22,6 +22,7 @@ from app.groups.forms import (
     RoleForm,
 )
 from app.core.i18n import select_locale, timezone_choices
+from app.core.submissions import once
 
 
 bp = Blueprint("groups", __name__)
@@ -65,6 +66,7 @@ def mine():
 
 @bp.route("/groups/new", methods=["GET", "POST"])
 @login_required
+@once
 def new():
     form = GroupForm()
     if form.validate_on_submit():
@@ -82,6 +84,7 @@ def new():
 
 @bp.route("/g/<slug>/working-groups/new", methods=["GET", "POST"])
 @login_required
+@once
 def new_working_group(slug):
     parent = _load(slug)
     require(policy.can_create_working_group(current_user, parent))
@@ -189,6 +192,7 @@ def remove_member(slug, membership_id):
 
 @bp.route("/g/<slug>/members/add", methods=["POST"])
 @login_required
+@once
 def add_member(slug):
     group = _load(slug)
     require(policy.can_add_member(current_user, group))
@@ -205,6 +209,7 @@ def add_member(slug):
 
 @bp.route("/g/<slug>/join", methods=["POST"])
 @login_required
+@once
 def join(slug):
     group = _load(slug)
     require(policy.can_join_working_group(current_user, group))
@@ -254,6 +259,7 @@ def settings(slug):
 
 @bp.route("/g/<slug>/invitations", methods=["GET", "POST"])
 @login_required
+@once
 def invitations(slug):
     group = _load(slug)
     require(policy.can_admin(current_user, group))
@@ -291,6 +297,7 @@ def revoke_invitation(slug, invitation_id):
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
+@once
 def accept(token):
     """Join by link: logged-in people press Join; others register right here (or log in)."""
     invitation = services.invitation_for(token)

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import IdField, TextForm
+from app.core.forms import IdField, SubmitOnce, TextForm
 
 CATEGORY_LABELS = {
     "meetings": _l("Meetings"),
@@ -83,7 +83,7 @@ def _category():
                        default="other")
 
 
-class SetUpForm(TextForm):
+class SetUpForm(SubmitOnce, TextForm):
     weekday = SelectField(_l("Weeks start on"), coerce=_weekday, default=0)
     periods_ahead = IntegerField(
         _l("Plan this many weeks ahead"),
@@ -100,7 +100,7 @@ class SetUpForm(TextForm):
         self.weekday.choices = [SelectChoice(day, names[day]) for day in range(7)]
 
 
-class TaskForm(TextForm):
+class TaskForm(SubmitOnce, TextForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(_l("Give the task a name.")),
@@ -123,7 +123,7 @@ class TaskForm(TextForm):
     active = BooleanField(_l("Active: put it on the rota"), default=True)
 
 
-class AbsenceForm(TextForm):
+class AbsenceForm(SubmitOnce, TextForm):
     starts_on = DateField(_l("Away from"), validators=[InputRequired(_l("Give the first day away."))])
     ends_on = DateField(_l("Back after"), description=_l("The last day away."),
                         validators=[InputRequired(_l("Give the last day away."))])
@@ -136,7 +136,7 @@ class WillingnessForm(TextForm):
                        validators=[InputRequired(_l("Choose happy, rather not or cannot."))])
 
 
-class SwapForm(TextForm):
+class SwapForm(SubmitOnce, TextForm):
     # Any id is accepted here: the service says clearly when it isn't a member.
     to_user_id = MemberIdField(_l("Swap with"))
 
@@ -150,7 +150,7 @@ class OverrideForm(TextForm):
     )
 
 
-class LogCareForm(TextForm):
+class LogCareForm(SubmitOnce, TextForm):
     description = StringField(
         _l("What did you do?"),
         validators=[DataRequired(_l("Describe it in 1–300 characters.")),

@@ -2,6 +2,7 @@
 import click
 from flask.cli import AppGroup
 
+from app.core.cron import recorded
 from app.notifications import digest, mail, reminders
 
 mail_cli = AppGroup("mail", help="The email outbox and digests.")
@@ -9,6 +10,7 @@ notify_cli = AppGroup("notify", help="Time-based notifications (reminders).")
 
 
 @mail_cli.command("send-queued")
+@recorded("mail send-queued")
 def send_queued_command() -> None:
     """Send the emails waiting in the outbox; those that can't go now are retried later."""
     report = mail.send_queued()
@@ -16,6 +18,7 @@ def send_queued_command() -> None:
 
 
 @mail_cli.command("digest")
+@recorded("mail digest")
 def digest_command() -> None:
     """Queue each member's daily or weekly digest for the period that just ended (once per period)."""
     report = digest.queue_digests()
@@ -30,6 +33,7 @@ def status_command() -> None:
 
 
 @notify_cli.command("due")
+@recorded("notify due")
 def due_command() -> None:
     """Make the reminders whose time has come: proposals closing, care tasks, actions and reviews due."""
     report = reminders.due()

@@ -4,6 +4,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
+from app.core.cron import recorded
 from app.core.extensions import db
 from app.search import entries, service
 
@@ -15,11 +16,19 @@ def _items() -> int:
         return entries.count_items(session)
 
 
+def _percent(rebuilding: "service.Rebuilding") -> str:
+    return "not started" if rebuilding.percent is None else f"{rebuilding.percent}% done"
+
+
 @search_cli.command("reindex")
 def reindex_command():
     """Rebuild the whole index from the database."""
-    with click.progressbar(length=_items(), label="Indexing") as bar:
-        done = service.rebuild(progress=bar.update)
+    try:
+        with click.progressbar(length=_items(), label="Indexing") as bar:
+            done = service.rebuild(progress=bar.update)
+    except service.AlreadyRebuilding as running:
+        click.echo(f"The index is already being rebuilt by another process ({_percent(running)}); try again later.")
+        raise SystemExit(1) from None
     click.echo(f"Indexed {done} items ({current_app.config['CANOE_SEARCH_BACKEND']}).")
 
 
@@ -27,8 +36,12 @@ def reindex_command():
 @click.option("--show", default=10, show_default=True, help="How many keys of each problem to list.")
 def check_command(show):
     """Compare the index with the database; exit 1 when they differ."""
-    with click.progressbar(length=_items(), label="Checking") as bar:
-        found = service.drift(progress=bar.update)
+    try:
+        with click.progressbar(length=_items(), label="Checking") as bar:
+            found = service.drift(progress=bar.update)
+    except service.Rebuilding as missing:
+        click.echo(f"The index is missing or unreadable (rebuild: {_percent(missing)}): run `flask search reindex`.")
+        raise SystemExit(1) from None
     for problem, keys in found.items():
         listed = ", ".join(entries.key_text(k) for k in keys[:show])
         click.echo(f"{problem}: {len(keys)}" + (f" ({listed}{', …' if len(keys) > show else ''})" if keys else ""))
@@ -39,6 +52,7 @@ def check_command(show):
 
 
 @search_cli.command("retry")
+@recorded("search retry")
 def retry_command():
     """Index the items whose earlier write failed (safe to run from cron)."""
     waiting = service.retry_backlog()

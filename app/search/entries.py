@@ -134,10 +134,14 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[i : i + size]
 
 
-def all_keys(session, batch: int = 1000) -> Iterator[list[Key]]:
-    """Every item that could be in the index, in batches (reindex and check walk these)."""
-    for kind, model in _MODELS.items():
-        last = 0
+def all_keys(session, batch: int = 1000, resume: tuple[str, int] | None = None) -> Iterator[list[Key]]:
+    """Every item that could be in the index, in batches (reindex and check walk these), in
+    a fixed order: kind by kind, by id. `resume` is the last key already done."""
+    kinds = list(_MODELS)
+    start = kinds.index(resume[0]) if resume else 0
+    for kind in kinds[start:]:
+        model = _MODELS[kind]
+        last = resume[1] if resume and kind == resume[0] else 0
         while True:
             ids = list(session.scalars(select(model.id).where(model.id > last).order_by(model.id).limit(batch)))
             if not ids:

@@ -37,7 +37,10 @@ class SearchEntry(db.Model):
 
 
 class SearchBacklog(db.Model):
-    """Items whose index write failed (a held lock, a full disk): retried until they land."""
+    """The search outbox: every item a commit changed, written in that commit's transaction,
+    deleted once the item is indexed. A row that stays is an item still to index (a held
+    lock, a full disk, a process killed right after its commit); `changes` counts the commits
+    that touched the item since the row was written, so an indexer deletes only what it saw."""
 
     __tablename__ = "search_backlog"
 
@@ -45,7 +48,8 @@ class SearchBacklog(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     item_id: Mapped[int] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str] = mapped_column(String(300), default="")
 
     __table_args__ = (UniqueConstraint("kind", "item_id", name="uq_search_backlog_item"),)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import String, and_, cast, delete, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, insert
+from sqlalchemy.orm import defer
 
 from app.core.extensions import db
 from app.search import analyzer
@@ -17,6 +18,7 @@ from app.search.results import Filters
 
 MAX_POSITION = 16383  # PostgreSQL's limit; later words still match, phrases there may not
 TITLE_WEIGHT = "A"
+REBUILD_LOCK = 0x63616E6F  # the advisory lock class of a rebuild ("cano")
 
 
 def _lexeme(term: str) -> str:
@@ -69,8 +71,33 @@ class PostgresIndex:
     def usable(self) -> bool:
         return True  # the table comes with the migrations; rows are rebuilt by `reindex`
 
+    def accepts_writes(self) -> bool:
+        return True  # during a rebuild a write waits at most `lock_timeout`, then its row waits
+
     @contextmanager
-    def rebuilding(self):
+    def rebuild_lock(self):
+        """Yields whether this process now holds the one rebuild: a session-level advisory
+        lock, which PostgreSQL releases when the holder's connection ends, however it ends.
+        Keyed by the schema too: one database may hold several Canoes, one per schema."""
+        key = (literal(REBUILD_LOCK), func.hashtext(func.current_schema()))
+        with db.engine.connect() as conn:
+            mine = conn.scalar(select(func.pg_try_advisory_lock(*key)))
+            try:
+                yield mine
+            finally:
+                if mine:
+                    conn.scalar(select(func.pg_advisory_unlock(*key)))
+                conn.rollback()
+
+    def rebuild_running(self) -> bool:
+        with self.rebuild_lock() as mine:
+            return not mine
+
+    def progress(self) -> None:
+        return None  # readers see the old entries until the rebuild commits: nothing to wait for
+
+    @contextmanager
+    def building(self):
         """Replaces every entry in one transaction: readers see the old index until it commits."""
         with db.engine.begin() as conn:
             conn.execute(delete(SearchEntry))
@@ -87,15 +114,24 @@ class PostgresIndex:
                 _upsert(conn, entries)
 
     def search(self, parsed: analyzer.ParsedQuery, filters: Filters, page: int, per_page: int, by_date: bool):
+        """The page of hits and how many there are in all, from one statement: the count is a
+        window over every match (`count(*) OVER ()`), so the matches are found once rather
+        than once for the count and again for the page. Only a page past the last, which has
+        no row to carry the count, is counted on its own. The stored terms stay in the table:
+        the page shows the title and text."""
         tsquery = cast(literal(tsquery_literal(parsed), String), TSQUERY)
         where = and_(SearchEntry.terms.op("@@")(tsquery), *_filter_clauses(filters))
-        total = db.session.scalar(select(func.count()).select_from(SearchEntry).where(where))
         order = (SearchEntry.created_at.desc(),) if by_date else (
             func.ts_rank_cd(SearchEntry.terms, tsquery).desc(), SearchEntry.created_at.desc())
-        rows = db.session.scalars(
-            select(SearchEntry).where(where).order_by(*order, SearchEntry.id).offset((page - 1) * per_page).limit(per_page)
-        )
-        return total, [_stored_hit(r) for r in rows]
+        rows = db.session.execute(
+            select(SearchEntry, func.count().over().label("total")).where(where).options(defer(SearchEntry.terms))
+            .order_by(*order, SearchEntry.id).offset((page - 1) * per_page).limit(per_page)
+        ).all()
+        if rows:
+            return rows[0].total, [_stored_hit(row.SearchEntry) for row in rows]
+        if page == 1:
+            return 0, []
+        return db.session.scalar(select(func.count()).select_from(SearchEntry).where(where)), []
 
     def signatures(self) -> dict[Key, str]:
         rows = db.session.execute(select(SearchEntry.kind, SearchEntry.item_id, SearchEntry.signature))
@@ -131,10 +167,12 @@ def _upsert(conn, entries: list[Entry]) -> None:
 
 
 class _Bulk:
+    resume_from = None  # one transaction: a rebuild that dies leaves nothing to resume
+
     def __init__(self, conn):
         self.conn = conn
 
-    def add(self, entries: list[Entry]) -> None:
+    def add(self, entries: list[Entry], checkpoint: dict | None = None) -> None:
         if entries:
             _upsert(self.conn, entries)
 

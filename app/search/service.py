@@ -3,11 +3,14 @@
 Everything else in Canoe calls these functions; only this module knows which backend runs.
 """
 import logging
-from datetime import datetime
+import threading
+import time
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import exists, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.core.database import utcnow
@@ -22,10 +25,38 @@ from app.search.whoosh_index import WhooshIndex
 log = logging.getLogger(__name__)
 PER_PAGE = 10
 BACKENDS = ("whoosh", "postgres")
+_starting = threading.Lock()
+
+
+class Rebuilding(Exception):
+    """The index is missing or unreadable and is being rebuilt: searching waits, saving doesn't."""
+
+    def __init__(self, progress: dict | None = None):
+        super().__init__("the search index is being rebuilt")
+        self.progress = progress or {}
+
+    @property
+    def percent(self) -> int | None:
+        done, total = self.progress.get("done"), self.progress.get("total")
+        return min(99, int(100 * done / total)) if done is not None and total else None
+
+    def message(self) -> str:
+        if self.percent is None:
+            return _("Search is being rebuilt. Everything saved meanwhile will be found once it is done.")
+        return _("Search is being rebuilt (%(percent)d%% done). Everything saved meanwhile will be found once it is done.",
+                 percent=self.percent)
+
+
+class AlreadyRebuilding(Rebuilding):
+    """Another process holds the rebuild."""
+
+
+def _store() -> dict:
+    return current_app.extensions.setdefault("canoe.search", {})
 
 
 def _index():
-    store = current_app.extensions.setdefault("canoe.search", {})
+    store = _store()
     if "backend" not in store:
         name = current_app.config["CANOE_SEARCH_BACKEND"]
         timeout = float(current_app.config["CANOE_SEARCH_LOCK_TIMEOUT"])
@@ -35,12 +66,17 @@ def _index():
     return store["backend"]
 
 
+def backend_ready() -> bool:
+    return _index().usable()
+
+
 def backend():
-    """This app's index, made once per process and app; a missing or corrupt one is rebuilt."""
+    """This app's index, ready to read. A missing or corrupt one is rebuilt in the background —
+    never inside a request — and `Rebuilding` says how far that has come."""
     index = _index()
     if not index.usable():
-        log.warning("search index missing or unreadable: rebuilding it from the database")
-        rebuild()
+        start_rebuild()
+        raise Rebuilding(index.progress())
     return index
 
 
@@ -67,8 +103,24 @@ def search(viewer, text: str, *, group_ids=None, kinds=(), author_id=None, date_
     if not allowed:
         return result
     filters = Filters(tuple(sorted(allowed)), tuple(kinds), author_id, date_from, date_to)
-    retry_backlog_if_any()
-    result.total, stored = backend().search(parsed, filters, page, per_page, by_date)
+    try:
+        index = backend()
+    except Rebuilding as rebuilding:
+        result.problem = rebuilding.message()
+        return result
+    retry_backlog_if_due()
+    for attempt in (1, 2):
+        try:
+            result.total, stored = index.search(parsed, filters, page, per_page, by_date)
+            break
+        except Exception:
+            if not index.usable():  # it vanished mid-search
+                result.problem = Rebuilding(index.progress()).message()
+                start_rebuild()
+                return result
+            if attempt == 2:
+                raise
+            # else a rebuild swapped a new index in mid-search: once more, on the new one
     result.hits = [
         Hit(s, snippets.highlight(s.title, parsed.clauses, None), snippets.highlight(s.body, parsed.clauses))
         for s in stored
@@ -77,6 +129,21 @@ def search(viewer, text: str, *, group_ids=None, kinds=(), author_id=None, date_
 
 
 # -- keeping the index true ------------------------------------------------------------
+#
+# The backlog is an outbox: every commit that changes searchable items writes their rows in
+# its own transaction (`outbox_statement`, from `sync`), and they are deleted once the items
+# are indexed. A crash at any instant leaves each item either indexed or still in the backlog.
+
+def outbox_statement(keys, dialect: str):
+    """Insert these items' backlog rows; an item already waiting counts one change more."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    rows = [{"kind": kind, "item_id": item_id, "attempts": 0, "changes": 0, "queued_at": now, "last_error": ""}
+            for kind, item_id in keys]
+    statement = insert(SearchBacklog).values(rows)
+    return statement.on_conflict_do_update(index_elements=["kind", "item_id"],
+                                           set_={"changes": SearchBacklog.changes + 1})
+
 
 def write(keys, session: Session | None = None) -> None:
     """Index these items as the database has them now; raises if the index refuses."""
@@ -84,98 +151,170 @@ def write(keys, session: Session | None = None) -> None:
     backend().write(found, gone)
 
 
-def index_or_queue(keys) -> None:
-    """After a commit: index the items, or, if the index is locked or failing, put them in the
-    backlog. Never raises — the person's change is already saved and must stay so."""
+def index_committed(keys) -> None:
+    """After a commit: index what it changed and take its rows out of the backlog. Never
+    raises and never waits for a rebuild — the person's change is saved, and if the index
+    is locked, failing or being rebuilt, its rows simply stay for a retry."""
     keys = sorted(set(keys))
-    try:
-        with Session(db.engine) as session:
-            write(keys, session)
-    except Exception as error:  # noqa: BLE001 — whatever the index's trouble, the write stands
-        log.warning("search index write failed (%s); %d item(s) queued for retry", error, len(keys))
-        queue(keys, error)
+    index = _index()
+    if not index.accepts_writes():
+        if not index.usable():
+            start_rebuild()
         return
-    retry_backlog_if_any()
+    try:
+        _index_and_clear(keys)
+    except Exception as error:  # noqa: BLE001 — whatever the index's trouble, the write stands
+        log.warning("search index write failed (%s); %d item(s) wait in the backlog", error, len(keys))
+        _note_error(keys, error)
+        return
+    retry_backlog_if_due()
 
 
-def queue(keys, error: Exception | str = "") -> None:
+def _index_and_clear(keys) -> None:
+    """Index the items and delete the rows they had when we began; a commit that touched one
+    meanwhile bumped its `changes`, so its row stays for the next pass."""
+    with Session(db.engine) as session:
+        seen = session.execute(select(SearchBacklog.kind, SearchBacklog.item_id, SearchBacklog.changes)
+                               .where(tuple_(SearchBacklog.kind, SearchBacklog.item_id).in_(keys))).all()
+        write(keys, session)
+    if seen:
+        with db.engine.begin() as conn:
+            conn.execute(SearchBacklog.__table__.delete().where(
+                tuple_(SearchBacklog.kind, SearchBacklog.item_id, SearchBacklog.changes).in_([tuple(r) for r in seen])))
+
+
+def _note_error(keys, error: Exception, *, attempt: bool = False) -> None:
+    values = {"last_error": str(error)[:300]}
+    if attempt:
+        values["attempts"] = SearchBacklog.attempts + 1
     try:
         with db.engine.begin() as conn:
-            for kind, item_id in keys:
-                _insert_ignoring_duplicates(conn, kind, item_id, str(error)[:300])
-        current_app.extensions.setdefault("canoe.search", {})["backlog_seen"] = True
-    except Exception:  # noqa: BLE001
-        log.exception("could not queue %d item(s) for the search index: `flask search check` will find them", len(keys))
+            conn.execute(update(SearchBacklog).where(tuple_(SearchBacklog.kind, SearchBacklog.item_id).in_(keys))
+                         .values(**values))
+    except Exception:  # noqa: BLE001 — the rows are there either way; only the note is lost
+        log.exception("could not note the search index's error on %d backlog row(s)", len(keys))
 
 
-def _insert_ignoring_duplicates(conn, kind: str, item_id: int, error: str) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(
-        insert(SearchBacklog)
-        .values(kind=kind, item_id=item_id, attempts=0, queued_at=utcnow(), last_error=error)
-        .on_conflict_do_nothing(index_elements=["kind", "item_id"])
-    )
+def retry_backlog_if_due() -> None:
+    """Now and then (`CANOE_SEARCH_BACKLOG_CHECK` seconds per process), index what has waited
+    longer than `CANOE_SEARCH_BACKLOG_SETTLE` seconds: rows younger than that are still being
+    indexed by the request that wrote them."""
+    store = _store()
+    now = time.monotonic()
+    if now < store.get("next_backlog_check", 0):
+        return
+    store["next_backlog_check"] = now + float(current_app.config["CANOE_SEARCH_BACKLOG_CHECK"])
+    settle = float(current_app.config["CANOE_SEARCH_BACKLOG_SETTLE"])
+    cutoff = utcnow() - timedelta(seconds=settle)
+    with db.engine.connect() as conn:  # runs after a commit too, when the request's session can't
+        waiting = conn.scalar(select(exists().where(SearchBacklog.queued_at <= cutoff)))
+    if waiting:
+        retry_backlog(settled_for=settle)
 
 
-def retry_backlog_if_any() -> None:
-    """Cheap when the backlog is empty; drains it when this process has seen it used."""
-    store = current_app.extensions.setdefault("canoe.search", {})
-    if store.get("backlog_seen", True):
-        store["backlog_seen"] = retry_backlog() > 0
-
-
-def retry_backlog(batch: int = 500) -> int:
-    """Index what waits in the backlog; returns how many items are still waiting."""
-    with Session(db.engine) as session:
-        while rows := list(session.scalars(select(SearchBacklog).order_by(SearchBacklog.id).limit(batch))):
-            try:
-                write([(r.kind, r.item_id) for r in rows], session)
-            except Exception as error:  # noqa: BLE001 — still refused: keep them, note why
-                for row in rows:
-                    row.attempts += 1
-                    row.last_error = str(error)[:300]
-                session.commit()
-                return session.scalar(select(func.count()).select_from(SearchBacklog))
-            session.execute(delete(SearchBacklog).where(SearchBacklog.id.in_([r.id for r in rows])))
-            session.commit()
-    return 0
+def retry_backlog(batch: int = 500, settled_for: float = 0) -> int:
+    """Index what waits in the backlog (rows at least `settled_for` seconds old); returns how
+    many rows are still waiting."""
+    if _index().accepts_writes():
+        cutoff = utcnow() - timedelta(seconds=settled_for)
+        last_id = 0
+        with Session(db.engine) as session:
+            while rows := session.execute(
+                select(SearchBacklog.id, SearchBacklog.kind, SearchBacklog.item_id)
+                .where(SearchBacklog.queued_at <= cutoff, SearchBacklog.id > last_id)
+                .order_by(SearchBacklog.id).limit(batch)
+            ).all():
+                keys = [(r.kind, r.item_id) for r in rows]
+                try:
+                    _index_and_clear(keys)
+                except Exception as error:  # noqa: BLE001 — still refused: keep them, note why
+                    _note_error(keys, error, attempt=True)
+                    break
+                last_id = rows[-1].id
+    with db.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(SearchBacklog))
 
 
 # -- recovery --------------------------------------------------------------------------
 
-def rebuild(progress=None) -> int:
-    """Every entry again from the database, swapped in whole. Returns how many were indexed.
+def start_rebuild() -> None:
+    """Rebuild in a thread of this process, unless a rebuild runs here or in another process
+    already. Only when the index is kept in step (`CANOE_SEARCH_SYNC`)."""
+    if not current_app.config["CANOE_SEARCH_SYNC"]:
+        return
+    store = _store()
+    with _starting:
+        running = store.get("rebuilder")
+        if (running is not None and running.is_alive()) or _index().rebuild_running():
+            return
+        thread = threading.Thread(target=_rebuild_in_background, args=(current_app._get_current_object(),),
+                                  name="canoe-search-rebuild", daemon=True)
+        store["rebuilder"] = thread
+        thread.start()
 
-    Writes that other processes make meanwhile are refused by the index (it is held for the
-    rebuild), wait in the backlog, and are applied once the new index is in place.
-    """
-    index = _index()
-    done = 0
-    with Session(db.engine) as session:
+
+def _rebuild_in_background(app) -> None:
+    with app.app_context():
         try:
-            batches = list(entries.all_keys(session=session))
-        except Exception:  # noqa: BLE001 — no tables yet (before `db upgrade`): an empty index
-            session.rollback()
-            batches = None
-        with index.rebuilding() as bulk:
-            for keys in batches or ():
-                found, _gone = entries.build(keys, session)
-                bulk.add(found)
-                done += len(found)
-                if progress:
-                    progress(len(keys))
-    if batches is not None:
+            rebuild()
+        except AlreadyRebuilding:
+            pass
+        except Exception:  # noqa: BLE001 — logged; the next search or save starts it again
+            log.exception("rebuilding the search index failed")
+
+
+def wait_for_rebuild(timeout: float | None = None) -> None:
+    """Until this process's background rebuild, if any, is done (tests and the CLI)."""
+    running = _store().get("rebuilder")
+    if running is not None:
+        running.join(timeout)
+
+
+def rebuild(progress=None) -> int:
+    """Every entry again from the database, swapped in whole, by one process at a time
+    (`AlreadyRebuilding` otherwise); an unfinished rebuild is resumed from its checkpoint.
+    Returns how many entries this run indexed. Writes made meanwhile wait in the backlog
+    and are indexed once the new index is in place."""
+    index = _index()
+    with index.rebuild_lock() as mine:
+        if not mine:
+            raise AlreadyRebuilding(index.progress())
+        with Session(db.engine) as session:
+            try:
+                total = entries.count_items(session)
+            except Exception:  # noqa: BLE001 — no tables yet (before `db upgrade`): an empty index
+                session.rollback()
+                total = None
+            with index.building() as bulk:
+                done = _fill(bulk, session, total, progress) if total is not None else 0
+    if total is not None:
         retry_backlog()
     return done
 
 
+def _fill(bulk, session, total: int, progress) -> int:
+    resume = bulk.resume_from
+    walked = resume["done"] if resume else 0
+    if resume and progress:
+        progress(walked)
+    indexed = 0
+    for keys in entries.all_keys(session, resume=(resume["kind"], resume["after"]) if resume else None):
+        found, _gone = entries.build(keys, session)
+        session.rollback()  # ends the read: a rebuild must not hold a transaction open for minutes
+        walked += len(keys)
+        bulk.add(found, {"kind": keys[-1][0], "after": keys[-1][1], "done": walked, "total": total})
+        indexed += len(found)
+        if progress:
+            progress(len(keys))
+    return indexed
+
+
 def drift(progress=None) -> dict[str, list]:
     """What the index gets wrong: items missing from it, entries out of date, entries for
-    items that are gone (or must not be indexed)."""
-    index = backend()
+    items that are gone (or must not be indexed). Raises `Rebuilding` when it is missing."""
+    index = _index()
+    if not index.usable():
+        raise Rebuilding(index.progress())
     indexed = index.signatures()
     missing, stale = [], []
     with Session(db.engine) as session:

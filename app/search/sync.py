@@ -1,8 +1,9 @@
 """Keeping the index in step with the database, from the session's own events.
 
-Flushes note which searchable items changed; `after_commit` indexes them once the change is
-saved, never inside the transaction, so a locked or broken index can't undo a person's
-work. A rollback forgets what it noted.
+Flushes note which searchable items changed; just before the commit their rows go into the
+search backlog, in the same transaction (an outbox: saved with the change or not at all);
+`after_commit` indexes them once the change is saved, never inside the transaction, so a
+locked or broken index can't undo a person's work. A rollback forgets what it noted.
 """
 from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -55,19 +56,27 @@ def _after_flush(session, _context) -> None:
             cascade.add(obj.id)
 
 
+def _keeping_index() -> bool:
+    return has_app_context() and current_app.config["CANOE_SEARCH_SYNC"]
+
+
 def _before_commit(session) -> None:
-    """The comments of a renamed or deleted thread, looked up while the transaction is open."""
+    """While the transaction is open: the comments of a renamed or deleted thread, and the
+    backlog rows of everything the commit changes."""
     session.flush()
+    pending = session.info.setdefault(PENDING, set())
     cascade = session.info.pop(CASCADE, set())
     if cascade:
         ids = session.scalars(select(Comment.id).where(Comment.thread_id.in_(cascade)))
-        session.info.setdefault(PENDING, set()).update(("comment", i) for i in ids)
+        pending.update(("comment", i) for i in ids)
+    if pending and _keeping_index():
+        session.execute(service.outbox_statement(sorted(pending), session.connection().dialect.name))
 
 
 def _after_commit(session) -> None:
     pending = session.info.pop(PENDING, None)
-    if pending and has_app_context() and current_app.config["CANOE_SEARCH_SYNC"]:
-        service.index_or_queue(pending)
+    if pending and _keeping_index():
+        service.index_committed(pending)
 
 
 def _forget(session, _previous_transaction=None) -> None:

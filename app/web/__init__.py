@@ -18,7 +18,7 @@ from app.archive import contexts as archive_contexts
 from app.archive import routes as archive_routes
 from app.archive import tags as archive_tags
 from app.archive import threads as archive_threads
-from app.core import i18n, security
+from app.core import i18n, security, submissions
 from app.core.config import Config, from_env
 from app.core.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.core.forms import MAX_ROW_ID
@@ -39,6 +39,7 @@ from app.search.cli import search_cli
 from app.web import health
 from app.web import pages  # noqa: F401 (adds the pages that gather several features to their blueprints)
 from app.web.demo import demo_command
+from app.web.doctor import doctor_command
 
 
 
@@ -103,6 +104,7 @@ def configure_extensions(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     i18n.init_app(app)
     security.init_app(app)
+    submissions.init_app(app)
 
 
 def _tune_sqlite(app: Flask, engine) -> None:
@@ -169,7 +171,7 @@ def configure_blueprints(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
-    for command in (demo_command, decisions_cli, search_cli, mail_cli, notify_cli):
+    for command in (demo_command, doctor_command, decisions_cli, search_cli, mail_cli, notify_cli):
         app.cli.add_command(command)
 
 

@@ -17,6 +17,7 @@ from app.decisions import closing, outcomes, proposals, votes
 from app.groups import policy, services
 from app.labour import assignments, periods, planning, recognition
 from app.labour.models import Assignment
+from app.search import service as search
 
 DEMO_PASSWORD = "canoe-demo-2026"
 PEOPLE = [
@@ -46,6 +47,8 @@ def demo_command(if_empty: bool) -> None:
     if accounts.user_by_email(PEOPLE[0][0]):
         click.echo("The demo co-op is already here.")
         return
+    if not search.backend_ready():
+        search.rebuild()  # a new site's (empty) index, so every demo item is indexed as it is made
     people = [accounts.register(email, DEMO_PASSWORD, name, handle, lang) for email, name, handle, lang in PEOPLE]
     minji, sam, jiho, hana, alex = people
     coop = services.create_group(minji, "햇살 협동조합 · Sunshine Co-op", "sunshine", DESCRIPTION, "private")

@@ -2,9 +2,20 @@
 with JavaScript (results arrive as you type, the page stays) and without (a plain form)."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 
+from app.search import service
 from tests.browser.journey import JS, MARKER, SAME_PAGE, log_in
+
+# As a site runs: every save indexed as it is committed, into an index made when the site was.
+pytestmark = pytest.mark.live_settings(CANOE_SEARCH_SYNC=True)
+
+
+@pytest.fixture(autouse=True)
+def index(live_server):
+    with live_server.app.app_context():
+        service.rebuild()
 
 
 def write_thread(live_server, author, slug: str, title: str, body: str) -> int:

@@ -23,8 +23,15 @@ def backend_name(request):
 
 @pytest.fixture
 def app(make_app, backend_name):
-    """The shared `app` fixture, on this test's backend (client, make_user… all follow)."""
-    return make_app(CANOE_SEARCH_BACKEND=backend_name, CANOE_SEARCH_SYNC=True)
+    """The shared `app` fixture, on this test's backend (client, make_user… all follow), with
+    its index made as `flask search reindex` makes it on a new site."""
+    return with_index(make_app(CANOE_SEARCH_BACKEND=backend_name, CANOE_SEARCH_SYNC=True))
+
+
+def with_index(app):
+    with app.app_context():
+        service.rebuild()
+    return app
 
 
 class Finder:

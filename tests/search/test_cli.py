@@ -1,7 +1,9 @@
 """Recovery (docs/SEARCH.md, "Keeping the index true"): `flask search reindex` rebuilds from the database with a progress bar;
 `flask search check` reports drift and exits non-zero when there is any."""
+import shutil
 from datetime import datetime, timezone
 
+from app.core.extensions import db
 from app.search import service
 from app.search.entries import Entry
 
@@ -60,7 +62,24 @@ def test_retry_empties_the_backlog(app, runner, scene, finder, cast):
     tid = scene.thread(title="Queued", body="빨래")
     with app.app_context():
         service.backend().write([], [("thread", tid)])
-        service.queue([("thread", tid)], "locked")
+        with db.engine.begin() as conn:  # as a process killed between its commit and the index leaves it
+            conn.execute(service.outbox_statement([("thread", tid)], conn.dialect.name))
     result = runner.invoke(args=["search", "retry"])
     assert result.exit_code == 0 and "The backlog is empty." in result.output
     assert finder.keys(cast.member, "빨래") == {("thread", tid)}
+
+
+def test_reindex_refuses_while_another_process_rebuilds(app, runner):
+    with app.app_context(), service._index().rebuild_lock() as mine:
+        assert mine
+        result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 1 and "already being rebuilt" in result.output
+
+
+def test_check_fails_and_says_so_when_the_index_is_missing(app, runner, backend_name):
+    if backend_name != "whoosh":
+        return  # the postgres backend's index is a table that migrations make
+    with app.app_context():
+        shutil.rmtree(service.backend().folder)
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1 and "The index is missing" in result.output

@@ -13,6 +13,7 @@ from app.core.extensions import db
 from app.search import service
 from app.search.models import SearchBacklog
 from tests.search import workers
+from tests.search.conftest import with_index
 
 
 def backlog(app) -> set:
@@ -46,7 +47,7 @@ def index_locked(app):
 
 @pytest.fixture
 def app(make_app, backend_name):
-    return make_app(CANOE_SEARCH_BACKEND=backend_name, CANOE_SEARCH_LOCK_TIMEOUT=0.5, CANOE_SEARCH_SYNC=True)
+    return with_index(make_app(CANOE_SEARCH_BACKEND=backend_name, CANOE_SEARCH_LOCK_TIMEOUT=0.5, CANOE_SEARCH_SYNC=True))
 
 
 def test_new_edited_and_deleted_threads_update_results(scene, finder, cast):
@@ -166,7 +167,8 @@ def test_two_processes_writing_at_once_lose_nothing(app, scene, finder, cast, ba
 
 
 @pytest.mark.parametrize("damage", ["deleted", "corrupt"])
-def test_a_missing_or_corrupt_index_folder_is_rebuilt_not_a_crash(app, scene, finder, cast, backend_name, damage):
+def test_a_missing_or_corrupt_index_is_rebuilt_in_the_background_never_in_the_request(
+        app, scene, finder, cast, backend_name, damage):
     if backend_name != "whoosh":
         return  # the postgres backend's index is a table that migrations make
     tid = scene.thread(title="Minutes", body="회의록을 올립니다")
@@ -178,18 +180,43 @@ def test_a_missing_or_corrupt_index_folder_is_rebuilt_not_a_crash(app, scene, fi
         for toc in folder.glob("*.toc"):
             toc.write_bytes(b"not an index")
     app.extensions.pop("canoe.search", None)  # as a freshly started process finds it
+    waiting = finder.page(cast.member, "회의록")
+    assert waiting.hits == [] and "Search is being rebuilt" in waiting.problem  # an answer, not a wait
+    with app.app_context():
+        service.wait_for_rebuild(30)
     assert finder.keys(cast.member, "회의록") == {("thread", tid)}
     assert folder.is_dir()
 
 
-def test_a_folder_deleted_under_a_running_process_is_rebuilt(app, scene, finder, cast, backend_name):
+def test_a_folder_deleted_under_a_running_process_is_rebuilt_and_its_writes_wait(app, scene, finder, cast, backend_name):
     if backend_name != "whoosh":
         return
     first = scene.thread(title="Before", body="돌봄 노동")
     with app.app_context():
         shutil.rmtree(service.backend().folder)
-    second = scene.thread(title="After", body="돌봄 노동")  # written while the folder is gone
+    second = scene.thread(title="After", body="돌봄 노동")  # saved at once; the save starts the rebuild
+    with app.app_context():
+        service.wait_for_rebuild(30)
     assert finder.keys(cast.member, "돌봄") == {("thread", first), ("thread", second)}
+    assert backlog(app) == set()
+
+
+def test_the_search_page_says_how_far_a_rebuild_has_come(app, client, auth, scene, cast, backend_name):
+    if backend_name != "whoosh":
+        return  # on postgres the old entries serve until the rebuild commits
+    scene.thread(title="Minutes", body="회의록")
+    with app.app_context():
+        index = service.backend()
+        shutil.rmtree(index.folder)
+        with index.rebuild_lock() as mine:  # as another process holds it, 43% of the way
+            assert mine
+            index._building.mkdir(parents=True, exist_ok=True)
+            (index._building / "canoe-progress.json").write_text('{"done": 43, "total": 100, "schema": null}')
+            auth.login(cast.member)
+            response = client.get("/search?q=회의록")
+            assert service._store().get("rebuilder") is None  # this process left it to the holder
+    assert response.status_code == 200
+    assert "Search is being rebuilt (43% done)" in response.get_data(as_text=True)
 
 
 def test_a_write_made_during_a_rebuild_is_not_lost(app, scene, finder, cast):

@@ -10,10 +10,12 @@ from app.archive.routes.common import THREAD_PAGE, bp, form_status, thread_page,
 from app.core.errors import Missing, Refused, require, show_on_form
 from app.core.extensions import htmx
 from app.core.revisions import show_history
+from app.core.submissions import once
 
 
 @bp.route("/t/<int:thread_id>/comments", methods=["POST"])
 @login_required
+@once
 def add_comment(thread_id):
     thread = threads.thread_for(current_user, thread_id)
     g.group = thread.group

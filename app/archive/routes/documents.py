@@ -8,6 +8,7 @@ from app.archive.forms import DocumentForm
 from app.archive.routes.common import bp, form_status, group_of_page
 from app.core.errors import Refused, require, show_on_form
 from app.core.revisions import show_history
+from app.core.submissions import once
 from app.groups import policy as group_policy
 
 
@@ -22,6 +23,7 @@ def list_documents(slug):
 
 @bp.route("/g/<slug>/docs/new", methods=["GET", "POST"])
 @login_required
+@once
 def new_document(slug):
     group = group_of_page(slug)
     require(policy.can_post(current_user, group))

@@ -8,6 +8,7 @@ from app.archive.forms import ThreadForm
 from app.archive.routes.common import bp, form_status, group_of_page, thread_page, thread_url
 from app.core.errors import Refused, require, show_on_form
 from app.core.revisions import show_history
+from app.core.submissions import once
 from app.groups import policy as group_policy
 from app.groups import queries as group_queries
 
@@ -29,6 +30,7 @@ def list_threads(slug):
 
 @bp.route("/g/<slug>/threads/new", methods=["GET", "POST"])
 @login_required
+@once
 def new_thread(slug):
     group = group_of_page(slug)
     require(policy.can_post(current_user, group))

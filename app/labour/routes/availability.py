@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.core.errors import Refused, require, show_on_form
+from app.core.submissions import once
 from app.labour import availability, policy
 from app.labour.forms import AbsenceForm, WillingnessForm
 from app.labour.routes.common import REFUSED, bp, flash_refusal, group_for, me
@@ -12,6 +13,7 @@ from app.labour.routes.mine import my_page
 
 @bp.route("/g/<slug>/care/absences", methods=["POST"])
 @login_required
+@once
 def add_absence(slug):
     group = group_for(slug)
     require(policy.can_take_part(me(), group))

@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 
 from app.core.errors import Refused, require, show_on_form
 from app.core.extensions import htmx
+from app.core.submissions import once
 from app.labour import periods, planning, policy, queries
 from app.labour.forms import AbsenceForm, LogCareForm, SetUpForm, SwapForm
 from app.labour.routes.common import REFUSED, bp, group_for, me, roles
@@ -77,6 +78,7 @@ def index(slug):
 
 @bp.route("/g/<slug>/care/setup", methods=["POST"])
 @login_required
+@once
 def setup(slug):
     group = group_for(slug)
     require(policy.can_plan(me(), group))

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.core.errors import Refused, require, show_on_form
+from app.core.submissions import once
 from app.labour import policy, recognition
 from app.labour.forms import LogCareForm, ThanksForm
 from app.labour.routes.common import REFUSED, bp, flash_refusal, group_for, me
@@ -12,6 +13,7 @@ from app.labour.routes.mine import my_page
 
 @bp.route("/g/<slug>/care/logged", methods=["POST"])
 @login_required
+@once
 def log_care(slug):
     group = group_for(slug)
     require(policy.can_take_part(me(), group))
@@ -44,6 +46,7 @@ def confirm(slug, care_id):
 
 @bp.route("/g/<slug>/care/thanks", methods=["POST"])
 @login_required
+@once
 def thank(slug):
     group = group_for(slug)
     require(policy.can_take_part(me(), group))

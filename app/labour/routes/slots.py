@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.core.errors import Refused, require, show_on_form
+from app.core.submissions import once
 from app.labour import assignments, policy
 from app.labour.forms import SwapForm
 from app.labour.routes.common import bp, flash_refusal, group_for, me, slot_in, swap_in
@@ -41,6 +42,7 @@ def missed(slug, assignment_id):
 
 @bp.route("/g/<slug>/care/slots/<int:assignment_id>/offer", methods=["POST"])
 @login_required
+@once
 def offer(slug, assignment_id):
     return _act(slug, assignment_id, policy.can_request_swap, lambda user, a: assignments.request_swap(user, a, None),
                 _("Offered up. The first member to take it gets it, and the credit."))
@@ -48,6 +50,7 @@ def offer(slug, assignment_id):
 
 @bp.route("/g/<slug>/care/slots/<int:assignment_id>/swap", methods=["POST"])
 @login_required
+@once
 def swap(slug, assignment_id):
     group = group_for(slug)
     a = slot_in(group, assignment_id)

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.core.errors import Refused, require, show_on_form
+from app.core.submissions import once
 from app.labour import periods, policy
 from app.labour.forms import TaskForm
 from app.labour.routes.common import REFUSED, bp, group_for, me, roles
@@ -31,6 +32,7 @@ def tasks(slug):
 
 @bp.route("/g/<slug>/care/tasks", methods=["POST"])
 @login_required
+@once
 def new_task(slug):
     group = group_for(slug)
     require(policy.can_plan(me(), group))
