@@ -317,6 +317,7 @@ class WhooshIndex:
         self.folder = root / f"whoosh-s{SCHEMA_VERSION}-a{analyzer.VERSION}"
         self.lock_timeout = lock_timeout
         self._ix = None
+        self._folder_opened = None  # the inode of the folder `_ix` was opened from
         self._searcher = None
         self._allowed: dict = {}  # group ids → document numbers in the current searcher
         self.scoped_share = SCOPED_SHARE  # see `_in_groups`
@@ -325,13 +326,18 @@ class WhooshIndex:
     # -- opening -------------------------------------------------------------------
     def usable(self) -> bool:
         """Whether the index folder is there and opens; a missing or broken one is rebuilt."""
-        if not self.folder.is_dir():
+        try:
+            folder = self.folder.stat().st_ino
+        except FileNotFoundError:
             self._forget()
             return False
         if self._ix is not None:
-            if self._ix.latest_generation() >= 0:
+            # Another process's rebuild renames a new folder into place: the same path, a new
+            # folder, whose generations may repeat the old one's numbers. Or the folder was
+            # emptied under us (deleted, then recreated by a late write). Either way: reopen.
+            if folder == self._folder_opened and self._ix.latest_generation() >= 0:
                 return True
-            self._forget()  # emptied under us (deleted, then recreated by a late write): reopen or rebuild
+            self._forget()
         # whoosh leaves a broken index's files open when it fails to read them: they close,
         # quietly, here, rather than warn at some later moment.
         with warnings.catch_warnings():
@@ -344,7 +350,7 @@ class WhooshIndex:
             gc.collect()
         if ix is None:
             return False
-        self._ix = ix
+        self._ix, self._folder_opened = ix, folder
         return True
 
     def _forget(self) -> None:

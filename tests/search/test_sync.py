@@ -13,6 +13,7 @@ from app.core.extensions import db
 from app.search import service
 from app.search.models import SearchBacklog
 from tests.search import workers
+from app.search.whoosh_index import WhooshIndex
 from tests.search.conftest import with_index
 
 
@@ -232,3 +233,18 @@ def test_a_write_made_during_a_rebuild_is_not_lost(app, scene, finder, cast):
     assert during and finder.keys(cast.member, "빨래") == {("thread", during[0])}
     assert finder.keys(cast.member, "old") == {("thread", before)}
     assert backlog(app) == set()
+
+
+def test_an_index_another_process_rebuilt_is_reopened_not_read_through_stale_files(app, scene, finder, cast, backend_name):
+    if backend_name != "whoosh":
+        return
+    before = scene.thread(title="Before", body="회의록")
+    assert finder.keys(cast.member, "회의록") == {("thread", before)}  # this process has the index open
+    with app.app_context():
+        store = service._store()
+        mine = store["backend"]
+        store["backend"] = WhooshIndex(app.instance_path, 0.5)  # another process, same folder
+        service.rebuild()  # its new folder is renamed into place; the one this process opened is gone
+        after = scene.thread(title="After", body="회의록")  # and written to: its generation now equals ours
+        store["backend"] = mine
+    assert finder.keys(cast.member, "회의록") == {("thread", before), ("thread", after)}
