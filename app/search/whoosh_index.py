@@ -343,7 +343,8 @@ class WhooshIndex:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)
             try:
-                ix = index.open_dir(str(self.folder))
+                # Through `InPlaceStorage`: opening (and every write's reader) never copies the index into memory.
+                ix = index.FileIndex(InPlaceStorage(str(self.folder)))
                 ix.doc_count()
             except Exception:  # noqa: BLE001 — any failure to open means "rebuild", never a crash
                 ix = None
