@@ -261,12 +261,17 @@ def test_htmx_gets_the_notice_alone(drill, people):
     assert "<html" not in page and "<body" not in page
 
 
-def test_a_form_sent_during_the_outage_saves_nothing(drill, people):
+def _new_group_form(drill, people):
+    """Minji, logged in, about to send the new-group form (with its CSRF token)."""
     minji, _ = people
     client = drill.client("en")
     log_in(client, minji)
-    form = {"name": "Night Market", "slug": "night-market", "description": "Stalls.", "visibility": "private",
-            "csrf_token": csrf_token(client.get("/groups/new"))}
+    return client, {"name": "Night Market", "slug": "night-market", "description": "Stalls.", "visibility": "private",
+                    "csrf_token": csrf_token(client.get("/groups/new"))}
+
+
+def test_a_form_sent_during_the_outage_saves_nothing(drill, people):
+    client, form = _new_group_form(drill, people)
     before = drill.rows()
     drill.cut()
     page = assert_unavailable(client.post("/groups/new", data=form), "en")
@@ -320,11 +325,7 @@ def test_the_first_requests_after_a_restart_are_served(drill, people):
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has no connection to lose once it is open")
 def test_a_connection_lost_at_commit_saves_nothing(drill, people):
-    minji, _ = people
-    client = drill.client("en")
-    log_in(client, minji)
-    form = {"name": "Night Market", "slug": "night-market", "description": "Stalls.", "visibility": "private",
-            "csrf_token": csrf_token(client.get("/groups/new"))}
+    client, form = _new_group_form(drill, people)
     before = drill.rows()
     with drill.app.app_context():
         engine = db.engine
