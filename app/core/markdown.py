@@ -1,7 +1,7 @@
 """The only way user text becomes HTML: CommonMark (with tables and strikethrough), then nh3
 with an explicit allow-list.
 
-Text is rendered once, when it is written; pages show the stored HTML inside `hx-disable`.
+Text is rendered once, when it is written; pages show the stored HTML inside `data-hx-disable`.
 
 Every step takes time linear in the length of the text, so no text can hold a worker:
 - pulldown-cmark (through pyromark) parses in linear time, also on unclosed brackets, runs of

@@ -148,9 +148,9 @@ from tests.sql import counting_queries  # noqa: E402,F401  (re-exported for the 
 
 
 def user_regions(page: str) -> list[str]:
-    """The inner HTML of every element marked `hx-disable`: where user-written HTML sits."""
+    """The inner HTML of every element marked `data-hx-disable`: where user-written HTML sits."""
     regions = []
-    for match in re.finditer(r"<(\w+)\b[^>]*\shx-disable\b[^>]*>", page):
+    for match in re.finditer(r"<(\w+)\b[^>]*\sdata-hx-disable\b[^>]*>", page):
         name, start, depth = match.group(1), match.end(), 1
         for tag in re.finditer(rf"<(/?){name}\b[^>]*>", page[start:]):
             depth += -1 if tag.group(1) else 1

@@ -179,7 +179,7 @@ def test_reply_is_offered_on_every_comment_at_every_depth(private):
     ids = private.chain(thread, 5)
     page = private.client("member").get(f"/t/{thread}").text
     for cid in ids:
-        assert f'hx-get="/c/{cid}/reply-form"' in comment_block(page, cid)
+        assert f'data-hx-get="/c/{cid}/reply-form"' in comment_block(page, cid)
         assert f"reply_to={cid}" in comment_block(page, cid)
 
 
@@ -196,7 +196,7 @@ def test_more_than_three_replies_fold_behind_a_link_that_works_without_javascrip
     page = client.get(f"/t/{thread}").text
     assert comment_ids_on(page) == [top, *kids[:FOLD_AFTER]]
     assert "Show 2 more replies" in page
-    link = re.search(r'<a href="([^"]+)"\s+hx-get="/c/%d/replies"' % top, page)
+    link = re.search(r'<a href="([^"]+)"\s+data-hx-get="/c/%d/replies"' % top, page)
     assert link, "the fold link has a plain href as well as hx-get"
     href = link.group(1).replace("&amp;", "&")
     assert f"expand={top}" in href
@@ -297,7 +297,7 @@ def test_posting_with_htmx_returns_an_empty_box_and_the_comment_out_of_band(priv
     assert "<html" not in text
     box = re.search(r'<div class="reply-box" id="reply-form-top">.*?</div>\s*</form>', text, re.S)
     assert box and re.search(r"<textarea[^>]*></textarea>", box.group(0)), "the reply box comes back empty"
-    oob = re.search(r'<ol hx-swap-oob="beforeend:#comments">(.*)</ol>', text, re.S)
+    oob = re.search(r'<ol data-hx-swap-oob="beforeend:#comments">(.*)</ol>', text, re.S)
     assert oob, text
     assert "<strong>me</strong>" in oob.group(1)
     assert comment_ids_on(oob.group(1)) == [private.get(Thread, thread, "last_comment_id")]
@@ -311,7 +311,7 @@ def test_a_reply_with_htmx_goes_into_the_parents_replies_list(private):
     )
     assert response.status_code == 200
     assert f'<div id="reply-slot-{top}"></div>' in response.text
-    assert f'hx-swap-oob="beforeend:#replies-{top}"' in response.text
+    assert f'data-hx-swap-oob="beforeend:#replies-{top}"' in response.text
 
 
 def test_a_reply_deeper_than_three_with_htmx_joins_the_depth_two_list_and_names_the_parent(private):
@@ -320,7 +320,7 @@ def test_a_reply_deeper_than_three_with_htmx_joins_the_depth_two_list_and_names_
     response = private.client("member").post(
         f"/t/{thread}/comments", data={"body": "Deep", "parent_id": three}, headers=HX
     )
-    assert f'hx-swap-oob="beforeend:#replies-{two}"' in response.text
+    assert f'data-hx-swap-oob="beforeend:#replies-{two}"' in response.text
     assert "replying to @coopfac" in response.text
     assert "depth-3" in response.text
 

@@ -156,7 +156,7 @@ def test_closing_a_thread_stops_replies_with_a_message_and_saves_nothing(private
     page = member.get(f"/t/{thread}").text
     assert "This thread is closed" in page
     assert 'id="reply-form-top"' not in page
-    assert f'hx-get="/c/{top}/reply-form"' not in page
+    assert f'data-hx-get="/c/{top}/reply-form"' not in page
 
 
 def test_reopening_a_thread_allows_replies_again(private):
