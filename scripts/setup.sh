@@ -25,6 +25,13 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 if [ "${1:-}" = "test" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  # The page checkers of the browser tests (axe-core, the Nu HTML checker): package.json.
+  # --ignore-scripts: vnu-jar's install step would fetch a Java of its own; Debian's is used.
+  if command -v npm >/dev/null; then
+    npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+  else
+    echo "!!! npm is not installed: the browser tests' page checkers (axe-core, vnu) will NOT run." >&2
+  fi
 else
   .venv/bin/python -m pip install -q --disable-pip-version-check -e .
 fi

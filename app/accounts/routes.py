@@ -18,6 +18,12 @@ def _home() -> str:
     return url_for("groups.mine")
 
 
+def _next() -> str | None:
+    """Where the visitor goes after logging in or registering (a path on this site, or None).
+    The forms post it back in their address, so a failed attempt keeps it."""
+    return safe_next(request.args.get("next"), None)
+
+
 def _login_account_key() -> str:
     return "login-account:" + services.normalise_email(request.form.get("email", ""))
 
@@ -30,7 +36,7 @@ def _failed(response) -> bool:
 def _register_throttled(_limit):
     form = RegisterForm()
     form.form_errors.append(_("Too many sign-ups from your network in a short time. Please wait a while and try again."))
-    return make_response(render_template("accounts/register.html", form=form), 429)
+    return make_response(render_template("accounts/register.html", form=form, return_to=_next()), 429)
 
 
 # Every attempt counts, not only failed ones: each success is a new account, and a failure
@@ -51,8 +57,8 @@ def register():
         else:
             sign_in(user)
             flash(_("Welcome to Canoe, %(name)s.", name=user.display_name), "success")
-            return redirect(safe_next(request.args.get("next"), _home()))
-    return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
+            return redirect(_next() or _home())
+    return render_template("accounts/register.html", form=form, return_to=_next()), 200 if not form.errors else 422
 
 
 def _throttled(_limit):
@@ -72,22 +78,22 @@ def _throttled(_limit):
 )
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next"), _home()))
+        return redirect(_next() or _home())
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             sign_in(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next"), _home()))
+            return redirect(_next() or _home())
         form.form_errors.append(_("That email and password don't match an account."))
-    return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
+    return render_template("accounts/login.html", form=form, return_to=_next()), 200 if not form.errors else 422
 
 
 def login_throttled():
     """The login page again, saying why it won't take another attempt just now."""
     form = LoginForm()
     form.form_errors.append(_("Too many login attempts. Please wait a few minutes and try again."))
-    return render_template("accounts/login.html", form=form), 429
+    return render_template("accounts/login.html", form=form, return_to=_next()), 429
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,4 +1,5 @@
-"""The group timeline: its events, newest first, narrowed by kind, person, tag and dates."""
+"""The group timeline: its events, newest first, narrowed by kind, person, tag and dates; runs of
+the same thing told once ("made 4 invitation links"); on the group's home, the group's work first."""
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,3 +64,69 @@ def _filtered(query, where: TimelineFilter):
             )
         )
     return query
+
+
+# ---------------------------------------------------------------- telling it
+
+
+# What one person may do several times in a row that reads as one line with a count. Each has a
+# sentence with a number in archive/_timeline.html. Only the same person, kind and thing count as
+# a repeat: four replies to one thread are one line, replies to two threads are two.
+REPEATABLE = frozenset({"invitation.created", "invitation.revoked", "care.task_saved", "comment.added",
+                        "document.edited", "proposal.amended"})
+# Keeping the group itself: on the home page these fold into one line, so what the group talks
+# about, decides and looks after leads. The full timeline shows them one by one.
+ADMIN_KINDS = ("member.", "invitation.", "group.updated")
+
+
+@dataclass
+class Entry:
+    """One line of the timeline: an event, or a run of the same one (`count` of them; `event` is
+    the newest, whose time the line shows)."""
+
+    event: Event
+    count: int = 1
+
+
+def _same_thing(event: Event) -> tuple:
+    payload = event.payload or {}
+    about = payload.get("thread_id") if event.kind == "comment.added" else event.target_id
+    if event.kind in ("invitation.created", "care.task_saved"):
+        about = None  # each is a new thing; what matters is how many
+    return event.kind, event.actor_id, event.group_id, about
+
+
+def collapse(events: list[Event]) -> list[Entry]:
+    """Consecutive repeats (same person, same kind, same thing; see REPEATABLE) as one entry.
+
+    Pure: the events are already loaded, newest first, and stay in that order.
+    """
+    entries: list[Entry] = []
+    for event in events:
+        last = entries[-1] if entries else None
+        if last and event.kind in REPEATABLE and _same_thing(last.event) == _same_thing(event):
+            last.count += 1
+        else:
+            entries.append(Entry(event))
+    return entries
+
+
+def is_admin(event: Event) -> bool:
+    return event.kind.startswith(ADMIN_KINDS)
+
+
+@dataclass
+class HomeTimeline:
+    """The group home's timeline: the work, collapsed, and how many admin events were folded away."""
+
+    entries: list[Entry]
+    folded: int = 0
+
+
+def home_timeline(events: list[Event]) -> HomeTimeline:
+    """Threads, documents, decisions and care lead; joining, roles, invitations and settings fold
+    into one count. A group with nothing else yet (just made) shows those, so its home isn't empty."""
+    work = [e for e in events if not is_admin(e)]
+    if not work:
+        return HomeTimeline(collapse(events))
+    return HomeTimeline(collapse(work), folded=len(events) - len(work))

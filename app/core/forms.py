@@ -7,7 +7,9 @@ from flask_babel import get_timezone
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import HiddenField, IntegerField, StringField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
+from wtforms.widgets import HiddenInput
 
 from app.core import submissions
 
@@ -51,10 +53,22 @@ def without_nul(value):
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
+class _HiddenWithoutId(HiddenInput):
+    """A hidden input drawn without an id: nothing points at a CSRF token, and a page with two
+    forms would otherwise carry two elements with the id `csrf_token` (invalid HTML)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", False)
+        return super().__call__(field, **kwargs)
+
+
 class _NoNul:
-    """Form Meta: every text field of the form drops NUL characters, before any validator runs."""
+    """Form Meta: every text field of the form drops NUL characters, before any validator runs;
+    the CSRF token is drawn without an id."""
 
     def bind_field(self, form, unbound_field, options):
+        if issubclass(unbound_field.field_class, CSRFTokenField):
+            return unbound_field.bind(form=form, widget=_HiddenWithoutId(), **options)
         if issubclass(unbound_field.field_class, StringField):
             filters = [without_nul, *(unbound_field.kwargs.get("filters") or ())]
             return unbound_field.bind(form=form, filters=filters, **options)

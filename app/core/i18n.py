@@ -1,15 +1,18 @@
 """Language and time: which locale and zone a viewer sees, dates in their form, Korean particles."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
+import unicodedata
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from babel import Locale
 from babel.core import get_global
-from flask_babel import format_date, get_locale, get_timezone
+from babel.dates import format_timedelta
+from flask_babel import format_date, get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectField
+from markupsafe import Markup
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import ValidationError
 
 from app.core.outage import database_down
@@ -110,13 +113,91 @@ def zone_info(*names) -> ZoneInfo:
     return ZoneInfo(usable_zone(*names))
 
 
+# Offered first, before the whole list: where most of Canoe's co-ops are, and the zone without a place.
+COMMON_ZONES = ("Asia/Seoul", "UTC")
+
+
+@lru_cache(maxsize=1)
+def _cldr_names() -> dict[str, tuple[str, ...]]:
+    """For each zone, the names CLDR may file its city under: itself, then its old names.
+
+    CLDR keeps a zone's words under its first, stable id (`Asia/Calcutta`, `America/Buenos_Aires`)
+    even where tzdata renamed it (`Asia/Kolkata`, `America/Argentina/Buenos_Aires`)."""
+    names: dict[str, list[str]] = {zone: [zone] for zone in _zones()}
+    for old, zone in get_global("zone_aliases").items():
+        if zone in names:
+            names[zone].append(old)
+    return {zone: tuple(found) for zone, found in names.items()}
+
+
+@lru_cache(maxsize=len(LOCALES) + 1)
+def _zone_places(lang: str) -> dict[str, str]:
+    """Each zone as a person finds it, in their language: "대한민국(서울)", "Germany (Berlin)"."""
+    locale = Locale.parse(lang)
+    places = {}
+    for zone, names in _cldr_names().items():
+        if zone == "UTC":
+            places[zone] = f"UTC ({locale.time_zones['Etc/UTC']['long']['standard']})"
+            continue
+        city = next((locale.time_zones[n]["city"] for n in names if "city" in locale.time_zones.get(n, {})),
+                    zone.rsplit("/", 1)[-1].replace("_", " "))
+        country = locale.territories.get(get_global("zone_territories").get(zone, "ZZ"), "")
+        places[zone] = locale.zone_formats["fallback"] % {"0": city, "1": country} if country else city
+    return places
+
+
+def _sort_key(label: str) -> str:
+    # Without accents, so "Åland" sits with the A's; Hangul keeps its own (가나다) order.
+    return "".join(c for c in unicodedata.normalize("NFKD", label) if not unicodedata.combining(c)).casefold()
+
+
+@lru_cache(maxsize=2)
+def _offsets(hour: datetime) -> dict[str, timedelta]:
+    """Every zone's offset from UTC at this hour (summer time moves them on the hour, near enough);
+    opening 418 zone files takes longer than drawing the page."""
+    return {zone: hour.astimezone(ZoneInfo(zone)).utcoffset() for zone in _zones()}
+
+
+def _gmt(offset: timedelta, pattern: str) -> str:
+    """"GMT+09:00", "GMT-03:30" (Babel's own `get_timezone_gmt` misreads negative half hours)."""
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return pattern % f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def timezone_options(current: str | None = None) -> list[SelectChoice]:
+    """The zones to choose from, named in the viewer's language with their offset today
+    ("대한민국(서울) · GMT+09:00"): Seoul, UTC and the zone in use first, then all, by name.
+
+    The same zones as `timezone_choices()`, each once; only the order and the words differ.
+    The offset is worked out now rather than cached, as summer time moves it.
+    """
+    lang = _lang() if _lang() in LOCALES else "en"
+    places = _zone_places(lang)
+    offsets = _offsets(datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0))
+    gmt = Locale.parse(lang).zone_formats["gmt"]
+
+    def named(zone):
+        return f"{places[zone]} · {_gmt(offsets[zone], gmt)}"
+
+    first = [z for z in dict.fromkeys((*COMMON_ZONES, canonical_zone(current))) if z and is_timezone(z)]
+    common, everywhere = str(_l("Common time zones")), str(_l("All time zones"))
+    rest = sorted((z for z in _zones() if z not in first), key=lambda z: _sort_key(places[z]))
+    return [SelectChoice(z, named(z), optgroup=common) for z in first] + \
+        [SelectChoice(z, named(z), optgroup=everywhere) for z in rest]
+
+
 class TimezoneField(SelectField):
-    """A select of `timezone_choices()`. Anything else posted gets the field's own message; a
-    stored zone we no longer accept shows as the zone actually in use, so saving the form
-    doesn't silently switch it to the first zone in the list."""
+    """A select of the zones we accept (`timezone_options`: named, the common ones first).
+    Anything else posted gets the field's own message; a stored zone we no longer accept shows
+    as the zone actually in use, so saving the form doesn't silently switch it to the first
+    zone in the list."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("choices", timezone_choices)
+        # Called when the select is drawn, once the field holds its zone: that one is offered
+        # among the first; a person with no zone of their own sees the one their pages use.
+        kwargs.setdefault("choices", lambda form, field: timezone_options(field.data or select_timezone()))
         super().__init__(label, validators, validate_choice=False, **kwargs)
 
     def process_data(self, value):
@@ -162,6 +243,67 @@ def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     return format_date(value, DATE_PATTERNS.get(_lang(), DATE_PATTERNS["en"]))
+
+
+def iso(value: datetime | None) -> str:
+    """A moment as a `<time datetime>` value: UTC to the second (`2026-12-03T17:40:43Z`).
+
+    HTML's "valid global date and time string" allows a fraction of a second, but browsers and
+    checkers differ on more than three digits, and a second is all a page ever means.
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):  # a day: "2026-12-03" is valid as it is
+        return value.isoformat()
+    if value.tzinfo is None:  # the database's naive values are UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# How far back a moment is still told relative to now: past four weeks the date says more than "1 month ago".
+RELATIVE_DAYS = 27
+RECENT_HOURS = 12
+
+
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago a moment was, in the viewer's words: "just now", "3 hours ago", "yesterday",
+    "3일 전"; the date itself once it is more than four weeks back (or ahead).
+
+    Under twelve hours it is counted in hours and minutes; after that in whole calendar days of
+    the viewer's zone, so "yesterday" is the day before today where they are. Babel words the
+    counts (`format_timedelta`), in Korean and English alike.
+    """
+    if value is None:
+        return ""
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    seconds = (value - now).total_seconds()
+    if abs(seconds) < 60:
+        return gettext("just now")
+    zone = get_timezone()
+    days = (value.astimezone(zone).date() - now.astimezone(zone).date()).days
+    if abs(days) > RELATIVE_DAYS:
+        return day(value.astimezone(zone))
+    if days == -1 and seconds <= -RECENT_HOURS * 3600:
+        return gettext("yesterday")
+    if days == 0 or abs(seconds) < RECENT_HOURS * 3600:  # past midnight, "2 hours ago" still reads better
+        return format_timedelta(value - now, add_direction=True, threshold=1, locale=_lang())
+    # threshold=1: six days stay "6 days ago" rather than becoming "1 week ago".
+    return format_timedelta(timedelta(days=days), add_direction=True, threshold=1, granularity="day",
+                            locale=_lang())
+
+
+def moment(value: datetime | None, css: str = "") -> Markup:
+    """A `<time>`: how long ago it was, with the full date and time in `title` (on hover) and
+    `datetime`. A screen reader hears the full date, which doesn't change from one visit to the
+    next; the relative words are for the eye."""
+    if value is None:
+        return Markup("")
+    full = when(value)
+    return Markup(
+        '<time{css} datetime="{iso}" title="{full}"><span aria-hidden="true">{ago}</span>'
+        '<span class="visually-hidden">{full}</span></time>'
+    ).format(css=Markup(' class="%s"') % css if css else "", iso=iso(value), full=full, ago=ago(value))
 
 
 # Final consonants of Latin letters and digits as Koreans read them, for names like "Sam".
@@ -216,6 +358,9 @@ def particle(word: str, pair: str) -> str:
 def init_app(app) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["iso"] = iso
+    app.jinja_env.filters["ago"] = ago
+    app.jinja_env.globals["moment"] = moment
     app.jinja_env.filters["particle"] = particle
     app.jinja_env.globals["LOCALES"] = LOCALES
     app.jinja_env.globals["current_lang"] = _lang

@@ -68,16 +68,70 @@ def _is_local(url: str) -> bool:
     return url.startswith("/") and not url.startswith("//") and not parts.scheme and not parts.netloc
 
 
-@login_manager.unauthorized_handler
-def unauthorized():
-    login_url = url_for("accounts.login", next=request.full_path.rstrip("?"))
+def return_address() -> str | None:
+    """The page a visitor sent to log in comes back to: never a fragment or a form's endpoint,
+    which answer a GET with 405 or a bare piece of page.
+
+    - htmx: the page the request was made from (`HX-Current-URL`, sent by htmx itself);
+    - a GET: this very address (an htmx GET too, if it didn't say: without htmx it is a page);
+    - a form (a POST): the page it was sent from (`Referer`).
+
+    Only its path and query are kept, through `safe_next`: a header can't send anyone off-site.
+    """
+    source = request.headers.get("HX-Current-URL") if htmx else None
+    if not source and request.method in ("GET", "HEAD"):
+        source = request.full_path
+    elif not source:
+        source = request.referrer
+    if not source:
+        return None
+    parts = urlsplit(source)
+    return safe_next(parts.path + ("?" + parts.query if parts.query else ""), None)
+
+
+def send_to_login():
+    """To the login page, and back here afterwards (`return_address`). The answer depends on
+    nothing but the address asked for, so it can't tell a private thing from a missing one."""
+    login_url = url_for("accounts.login", next=return_address())
+    flash(_l("Please log in to continue."), "info")
     if htmx:
         # htmx would swap a login page into a fragment; send the browser there instead.
         response = make_response("", 200)
         response.headers["HX-Redirect"] = login_url
         return response
-    flash(_l("Please log in to continue."), "info")
     return redirect(login_url)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    return send_to_login()
+
+
+def _logging_in_may_help() -> bool:
+    """A 404 (or 403) that logging in might turn into a page: an anonymous visitor asking for an
+    address of the site's own (a private group's thread, a notification, …). Not a secret link
+    (`/join/<token>`: a wrong one stays wrong), not a static file, not an address no route has."""
+    return (
+        request.url_rule is not None
+        and request.endpoint != "static"
+        and "token" not in (request.view_args or {})
+        and not _signed_in()
+    )
+
+
+def not_found():
+    """404 — or, for an anonymous visitor, the login page. Every 404 comes through here, so a
+    private thread and a thread that never existed get the very same answer."""
+    if _logging_in_may_help():
+        return send_to_login()
+    return render_error(404)
+
+
+def not_allowed():
+    """403 for someone logged in; an anonymous visitor may be allowed once logged in."""
+    if _logging_in_may_help():
+        return send_to_login()
+    return render_error(403)
 
 
 def render_error(code: int, message=None):
@@ -170,6 +224,8 @@ def init_app(app) -> None:
         # An exception that carries its own page (the login form when throttled) keeps it.
         if getattr(e, "response", None) is not None:
             return e.response
+        if e.code in (403, 404) and _logging_in_may_help():
+            return send_to_login()
         return render_error(e.code)
 
     for code in (400, 403, 404, 405, 413, 429):
@@ -185,14 +241,19 @@ def init_app(app) -> None:
         if isinstance(error, DataError) and getattr(error.orig, "sqlstate", None) != "22003":
             raise error
         db.session.rollback()  # PostgreSQL's transaction is aborted; the error page still reads
-        return render_error(404)
+        return not_found()
 
     # Services raise domain errors; this is the one place they become HTTP answers.
-    app.register_error_handler(Missing, lambda e: render_error(404))
-    app.register_error_handler(NotAllowed, lambda e: render_error(403))
+    # For an anonymous visitor both become the login page: logging in may help.
+    app.register_error_handler(Missing, lambda e: not_found())
+    app.register_error_handler(NotAllowed, lambda e: not_allowed())
 
     @app.errorhandler(CSRFError)
     def _csrf(e):
+        # A button pressed with htmx after the browser lost its cookies: its token no longer
+        # matches any session. Nobody is logged in, so log in again and come back to the page.
+        if htmx and _logging_in_may_help():
+            return send_to_login()
         return render_error(400, _l("This form had expired. Please go back, reload the page and try again."))
 
     @app.errorhandler(DBAPIError)

@@ -124,8 +124,9 @@ def votes_context(proposal, user, vote_form=None) -> dict:
     members = group_queries.current_members(proposal.group) if show_people and proposal.status == "open" else []
     if vote_form is None:
         vote_form = VoteForm(formdata=None)
-        if mine is not None:
+        if mine is not None:  # "Change my vote" starts from what I said: choice, options and reason
             vote_form.choice.data, vote_form.option_ids.data = mine.choice, list(mine.option_ids or [])
+            vote_form.reason.data = mine.reason_md
     sealed_open = proposal.anonymous and not can_see_results
     return dict(
         proposal=proposal, votes=current if can_see_results else [], mine=mine, vote_form=vote_form,
@@ -177,8 +178,9 @@ def vote(proposal_id):
             show_on_form(form, refusal)
             status = 422
         else:
+            # Said the same with htmx: app.core.announce sends it with the votes block.
+            flash(_("Your vote is recorded. You can change it until the proposal closes."), "success")
             if not htmx:
-                flash(_("Your vote is recorded. You can change it until the proposal closes."), "success")
                 return redirect(url_for("decisions.show", proposal_id=proposal.id, _anchor="votes"))
             form = None
     else:

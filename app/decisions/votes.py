@@ -51,6 +51,12 @@ def cast_vote(user, proposal: Proposal, choice: str, reason: str = "", option_id
     if first:
         db.session.add(Participation(proposal_id=proposal.id, user_id=user.id, first_voted_on=utcnow().date()))
     try:
+        # The proposer hears of an objection (notifications listen), but only where results are
+        # shown and names are: on an anonymous or sealed proposal even "someone objected, now"
+        # tells what a ballot is. Inside the try: the listener's queries flush this vote.
+        if choice in STOPPING and ballots.results_visible(proposal):
+            happened("proposal.objected", proposal.group, user, proposal, record=False, title=proposal.title,
+                     choice=choice)
         db.session.commit()
     except IntegrityError:
         # Two votes from one person at the same moment: the first one stands.

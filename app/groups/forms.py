@@ -39,15 +39,22 @@ def _description():
     )
 
 
+def _address(value):
+    # "Mapo-Dolbom " is what was meant by "mapo-dolbom": say no only to what can't be read as one.
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 class GroupForm(SubmitOnce, TextForm):
     name = _name()
+    # Optional: left empty, the service makes one from the name (`services.suggest_slug`).
     slug = StringField(
         _l("Web address"),
-        description=_l("Lower-case letters, digits and hyphens: it becomes /g/your-address."),
+        filters=[_address],
         validators=[
-            DataRequired(_l("Choose a web address.")),
+            Optional(),
             Length(min=2, max=60, message=_l("An address is 2–60 characters.")),
-            Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and single hyphens.")),
+            Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z",
+                   message=_l("An address uses only Latin letters a–z, digits and single hyphens.")),
         ],
     )
     description = _description()

@@ -3,7 +3,7 @@
 A membership is current while `left_at` is empty (`Membership.is_current`); leaving ends
 it, rejoining starts a new one. Features ask these functions instead of filtering the table.
 """
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -86,3 +86,19 @@ def members_by_handle(group: Group, handles: set[str]) -> dict[str, User]:
         .where(Membership.group_id == group.id, Membership.is_current, User.handle.in_(handles))
     )
     return {user.handle: user for user in rows}
+
+
+def members_starting_with(group: Group, prefix: str, limit: int, leave_out: int | None = None) -> list[User]:
+    """Current members whose handle, name or a word of their name starts with `prefix` (any case),
+    those matched by handle first, then by name; at most `limit`, in one query. For completing an
+    @mention: nobody outside the group is ever among them."""
+    prefix = prefix.lower()
+    by_handle = func.lower(User.handle).startswith(prefix, autoescape=True)
+    name = func.lower(User.display_name)
+    by_name = or_(name.startswith(prefix, autoescape=True), name.contains(" " + prefix, autoescape=True))
+    query = (select(User).join(Membership, Membership.user_id == User.id)
+             .where(Membership.group_id == group.id, Membership.is_current, or_(by_handle, by_name))
+             .order_by(case((by_handle, 0), else_=1), name, User.handle).limit(limit))
+    if leave_out is not None:
+        query = query.where(User.id != leave_out)
+    return list(db.session.scalars(query))

@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
 from wtforms import SelectChoice
 
 from app.accounts import services as accounts
@@ -21,7 +22,8 @@ from app.groups.forms import (
     InvitationForm,
     RoleForm,
 )
-from app.core.i18n import select_locale, timezone_choices
+from app.core.i18n import select_locale
+from app.core.extensions import htmx
 from app.core.submissions import once
 
 
@@ -77,9 +79,10 @@ def new():
         except Refused as refusal:
             show_on_form(form, refusal)
         else:
-            flash(_("%(name)s is ready. Invite people to join.", name=group.name), "success")
+            flash(_("%(name)s is ready. Its first steps are on its page — start by inviting people.",
+                    name=group.name), "success")
             return redirect(url_for("groups.home", slug=group.slug))
-    return render_template("groups/new.html", form=form), _status(form)
+    return _group_form(form)
 
 
 @bp.route("/g/<slug>/working-groups/new", methods=["GET", "POST"])
@@ -99,7 +102,32 @@ def new_working_group(slug):
         else:
             flash(_("The working group %(name)s is ready.", name=group.name), "success")
             return redirect(url_for("groups.home", slug=group.slug))
-    return render_template("groups/new.html", form=form, parent=parent), _status(form)
+    return _group_form(form, parent)
+
+
+def _group_form(form, parent=None):
+    """The new-group form, with the address its name suggests. An address that was refused is
+    replaced by a free one made from it (or from the name), ready to send or change."""
+    if form.slug.errors:
+        form.slug.data = services.suggest_slug(*(form.slug.raw_data or [])[:1], form.name.data or "")
+        form.slug.errors = [*form.slug.errors, _("We put a free address in the field instead: keep it or change it.")]
+    suggestion = services.suggest_slug(form.name.data) if form.name.data else None
+    # With htmx the address hint follows the name as it is typed; without, it shows after a send.
+    form.name.render_kw = {"data-hx-get": url_for("groups.suggest_address"), "data-hx-target": "#slug-hint",
+                           "data-hx-trigger": "input changed delay:400ms", "data-hx-swap": "outerHTML",
+                           "data-hx-sync": "this:replace"}
+    return render_template("groups/new.html", form=form, parent=parent, suggestion=suggestion), _status(form)
+
+
+@bp.route("/groups/new/address")
+@login_required
+def suggest_address():
+    """The address hint of the new-group form for the name typed so far (htmx, as people type)."""
+    name = request.args.get("name", "")[:120]
+    suggestion = services.suggest_slug(name) if name.strip() else None
+    if htmx:
+        return render_block("groups/new.html", "slug_hint", suggestion=suggestion)
+    return redirect(url_for("groups.new"))
 
 
 @bp.route("/g/<slug>/members")
@@ -242,7 +270,6 @@ def settings(slug):
     require(policy.can_admin(current_user, group))
     # The model keeps markdown in `description_md`; a field left out of the post keeps its value.
     form = GroupSettingsForm(obj=group, description=group.description_md)
-    form.timezone.choices = timezone_choices()
     if form.validate_on_submit():
         try:
             services.update_group(

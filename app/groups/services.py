@@ -5,19 +5,20 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.core.database import utcnow
 from app.core.errors import Missing, Refused, require
-from app.core.events import happened
+from app.core.events import Event, happened
 from app.core.extensions import db
 from app.core.i18n import LOCALES, is_timezone
 from app.core.markdown import render
 from app.groups import policy, queries
 from app.groups.models import ROLES, Group, Invitation, Membership
+from app.groups.slugs import slugify
 
 
 # ---------------------------------------------------------------- looking up
@@ -98,15 +99,38 @@ def _check_slug_free(slug: str) -> None:
         raise Refused(_l("That address is taken. Try another."), "slug")
 
 
+def suggest_slug(*names: str) -> str:
+    """A free address for a group: the first of `names` that spells one (`slugs.slugify`:
+    romanised Hangul, plain Latin), numbered if taken ("mapo-dolbom-2"). When none does, a short
+    one made from the first name ("group-k3x9q2"): the same name always gets the same one, so
+    the address the form suggests is the address the group gets. One query."""
+    spelled = [slugify(name or "") for name in names]
+    base = next((slug for slug in spelled if len(slug) >= 2), None)
+    if base is None:
+        digest = hashlib.sha256((names[0] if names else "").encode()).digest()
+        base = "group-" + "".join(ADDRESS_LETTERS[b % len(ADDRESS_LETTERS)] for b in digest[:6])
+    taken = set(db.session.scalars(
+        select(Group.slug).where(or_(Group.slug == base, Group.slug.startswith(base + "-", autoescape=True)))))
+    number, slug = 1, base
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+ADDRESS_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
 def create_group(
     user: User, name: str, slug: str, description: str, visibility: str, parent: Group | None = None
 ) -> Group:
-    """A new co-op (creator becomes its admin) or a working group inside one.
+    """A new co-op (creator becomes its admin) or a working group inside one. No address given:
+    the one its name suggests (`suggest_slug`), so nobody is stopped for want of Latin letters.
 
     Working groups are one level deep and only facilitators or admins of the parent start them.
     """
-    slug = slug.strip().lower()
     _check_text(name, description)
+    slug = (slug or "").strip().lower() or suggest_slug(name)
     _check_slug(slug)
     if visibility not in ("private", "public"):
         raise Refused(_l("Choose private or public."), "visibility")
@@ -134,6 +158,37 @@ def create_group(
     happened("group.created", group, user, group, name=group.name)
     db.session.commit()
     return group
+
+
+# A new group's first steps, each done once the group's history holds its event. Read from the
+# events, not the features' tables: groups sits below archive, decisions and labour.
+FIRST_STEPS = {
+    "invite": ("member.joined",),
+    "thread": ("thread.started",),
+    "proposal": ("proposal.opened",),
+    "care_task": ("care.rota_started", "care.task_saved"),  # a rota starts with its starter tasks
+}
+
+
+def first_steps(user, group: Group) -> list[str]:
+    """What this person could still do to get the group going ("invite", "thread", "proposal",
+    "care_task"), in that order: only steps not yet done, and only those they may take — invite:
+    an admin (a working group's admin adds members of the co-op); a thread or a proposal: any
+    member (`archive.policy.can_post`, `decisions.policy.can_propose`); a care task: a
+    facilitator (`labour.policy.can_plan`). One query, none when they may take no step."""
+    allowed = {
+        "invite": policy.can_admin(user, group),
+        "thread": policy.can_write(user, group),
+        "proposal": policy.can_write(user, group),
+        "care_task": policy.can_facilitate(user, group),
+    }
+    wanted = [step for step, may in allowed.items() if may]
+    if not wanted:
+        return []
+    kinds = [kind for step in wanted for kind in FIRST_STEPS[step]]
+    done = set(db.session.scalars(
+        select(Event.kind).where(Event.group_id == group.id, Event.kind.in_(kinds)).distinct()))
+    return [step for step in wanted if not done.intersection(FIRST_STEPS[step])]
 
 
 def _flush_slug() -> None:

@@ -38,6 +38,38 @@ def set_willingness(user, group: Group, task_id: int, level: str) -> None:
     db.session.commit()
 
 
+def set_willingness_all(user, group: Group, levels: dict[str, str]) -> int:
+    """Several answers at once (the one form on "My care work"): all of them or none — an unknown task or
+    level refuses the lot. The future is re-planned once, if anything changed. Returns how many changed."""
+    require(policy.can_take_part(user, group))
+    tasks = {str(t.id): t for t in db.session.scalars(select(CareTask).where(CareTask.group_id == group.id))}
+    if not levels:
+        raise Refused(_l("Choose happy, rather not or cannot for at least one task."))
+    if any(key not in tasks for key in levels):
+        raise Refused(_l("One of those tasks isn't one of this group's: reload the page and try again."))
+    if any(level not in WILLINGNESS for level in levels.values()):
+        raise Refused(_l("Choose happy, rather not or cannot."))
+    rows = {w.task_id: w for w in db.session.scalars(
+        select(Willingness).where(Willingness.user_id == user.id, Willingness.group_id == group.id))}
+    changed = 0
+    for key, level in levels.items():
+        task = tasks[key]
+        row = rows.get(task.id)
+        if row is None and level != "happy":
+            db.session.add(Willingness(group_id=group.id, user_id=user.id, task_id=task.id, level=level))
+        elif row is not None and row.level != level:
+            row.level = level
+        else:
+            continue
+        changed += 1
+    r = rota_of(group)
+    if changed and r is not None:
+        r.stale = True
+        regenerate(group)
+    db.session.commit()
+    return changed
+
+
 def add_absence(user, group: Group, starts_on: date, ends_on: date, note: str = "") -> Absence:
     """Leave, illness, holiday — ahead or after. Capacity is 0 for the periods it touches."""
     require(policy.can_take_part(user, group))

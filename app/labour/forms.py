@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -134,6 +135,19 @@ class AbsenceForm(SubmitOnce, TextForm):
 class WillingnessForm(TextForm):
     level = RadioField(_l("Willing?"), choices=[SelectChoice(k, v) for k, v in WILLINGNESS_LABELS.items()],
                        validators=[InputRequired(_l("Choose happy, rather not or cannot."))])
+
+
+class WillingnessAllForm(TextForm):
+    """Every task on one form, one save: a `level-<task id>` field per task, read by `levels`."""
+
+    def levels(self, formdata) -> dict[str, str]:
+        """The posted answers by task id as text (the service checks the ids and the levels)."""
+        return {key.removeprefix("level-"): value for key, value in formdata.items() if key.startswith("level-")}
+
+
+class RegenerateForm(TextForm):
+    # The fingerprint of the dry run the facilitator saw; empty until they have seen one.
+    confirmed = HiddenField(filters=[lambda value: (value or "").strip()[:64]])
 
 
 class SwapForm(SubmitOnce, TextForm):

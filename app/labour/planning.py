@@ -1,6 +1,7 @@
 """Starting the rota and planning its future (see docs/ROTA.md for the rules): largest deficit first,
 keeping what people agreed while it can, and never failing on what they did with their slots.
 """
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -60,9 +61,20 @@ def set_up(user, group: Group, starts_on: date, periods_ahead: int = 8, starter:
     return r
 
 
-def generate(user, group: Group) -> int:
-    """A facilitator regenerates the future of the rota by hand."""
+class Outdated(Refused):
+    """The re-plan a facilitator confirmed is no longer the one that would happen."""
+
+
+def generate(user, group: Group, confirmed: str | None = None) -> int:
+    """A facilitator regenerates the future of the rota by hand. With `confirmed` (the fingerprint of
+    the preview they were shown), only if that is still exactly what would happen: otherwise nothing
+    changes and `Outdated` says so, so they can look again."""
     require(policy.can_plan(user, group))
+    if confirmed is not None:
+        shown = preview(user, group)
+        if shown is None or shown.fingerprint != confirmed:
+            raise Outdated(_l("The rota changed since you looked at what re-planning would do. "
+                              "Here is what it would do now."))
     made = regenerate(group)
     happened("care.rota_generated", group, user, None, count=len(made))
     db.session.commit()
@@ -111,20 +123,27 @@ def _sort_future(rows, swaps, capacity, willing, occurring) -> _Future:
     return future
 
 
-def regenerate(group: Group) -> list[Assignment]:
-    """Re-plan the future periods (never the past or current ones) by largest deficit first.
+@dataclass
+class _Replan:
+    """A re-plan worked out but not yet written: what `regenerate` stores and `preview` describes."""
 
-    Starts from the ledger's balances plus the work already given out up to now, as if it will be
-    done, and plans `periods_ahead` periods. What people agreed (overrides, accepted swaps, taken
-    offers) stays while it can; work settled ahead is left alone; every other future slot is planned
-    afresh, reusing its row, so the swaps that point at it stay valid. A pending request on a slot
-    whose holder changes is cancelled, and both people are told. A slot no longer needed is removed,
-    or — if a swap refers to it — kept as skipped (nobody owes it, nobody earns it). It never fails
-    on what people did with their slots. No commit: the caller's transaction.
-    """
+    rota: Rota
+    first: int
+    last: int
+    rows: list[Assignment]  # every slot from the current period on
+    swaps: dict[int, list[Swap]]
+    capacity: dict
+    willing: dict[tuple[int, int], str]
+    occurring: dict[int, dict[int, CareTask]]
+    future: _Future
+    picks: list[tuple[int, rota.Pick]]
+
+
+def _replan(group: Group) -> _Replan | None:
+    """Work out the re-plan of the future from what is stored; reads only."""
     r = rota_of(group)
     if r is None:
-        return []
+        return None
     now = max(current_period(r, group), 0)
     has_current = db.session.scalar(
         select(func.count()).select_from(Assignment).where(Assignment.group_id == group.id, Assignment.period == now)
@@ -142,14 +161,92 @@ def regenerate(group: Group) -> list[Assignment]:
     occurring = {p: {t.id: t for t in tasks if occurs(t, r, p)} for p in range(first, horizon + 1)}
     willing = _willingness(group)
     future = _sort_future(ahead, swaps, capacity, willing, occurring)
-    for a in future.kept:  # the agreement is about who; the points are the task's, now
-        a.effort = occurring[a.period][a.task_id].effort
     periods = [_period(p, capacity[p], occurring[p], future) for p in range(first, last + 1)]
     state = _state_before(group, entries, first, future, tasks)
-    made, changed = _store_plan(group, _with_periods(periods, state, willing, r.seed), future.replanned, swaps)
-    cancel_requests(group, _unreachable(rows, changed, swaps, capacity, willing))
-    r.stale = False
+    return _Replan(r, first, last, rows, swaps, capacity, willing, occurring, future,
+                   list(_with_periods(periods, state, willing, r.seed)))
+
+
+def regenerate(group: Group) -> list[Assignment]:
+    """Re-plan the future periods (never the past or current ones) by largest deficit first.
+
+    Starts from the ledger's balances plus the work already given out up to now, as if it will be
+    done, and plans `periods_ahead` periods. What people agreed (overrides, accepted swaps, taken
+    offers) stays while it can; work settled ahead is left alone; every other future slot is planned
+    afresh, reusing its row, so the swaps that point at it stay valid. A pending request on a slot
+    whose holder changes is cancelled, and both people are told. A slot no longer needed is removed,
+    or — if a swap refers to it — kept as skipped (nobody owes it, nobody earns it). It never fails
+    on what people did with their slots. No commit: the caller's transaction.
+    """
+    plan = _replan(group)
+    if plan is None:
+        return []
+    for a in plan.future.kept:  # the agreement is about who; the points are the task's, now
+        a.effort = plan.occurring[a.period][a.task_id].effort
+    made, changed = _store_plan(group, plan.picks, plan.future.replanned, plan.swaps)
+    cancel_requests(group, _unreachable(plan.rows, changed, plan.swaps, plan.capacity, plan.willing))
+    plan.rota.stale = False
     return made
+
+
+@dataclass
+class Change:
+    """One future slot whose holder a re-plan would change (None: nobody — a slot added or dropped)."""
+
+    period: int
+    task: CareTask
+    before: int | None
+    after: int | None
+
+
+@dataclass
+class Preview:
+    """What "regenerate the future" would do, worked out without writing anything."""
+
+    first: int  # the periods it covers
+    last: int
+    planned: int  # slots planned afresh
+    changes: list[Change]  # slots that would change hands, be added or be dropped
+    kept: int  # agreements (overrides, accepted swaps, taken offers) that stay
+    settled: int  # slots done, missed or skipped ahead, or open to anyone: left alone
+    cancelled: int  # pending requests that could no longer be taken up
+
+    @property
+    def fingerprint(self) -> str:
+        """Names this exact outcome, so a confirmation only carries out what was shown."""
+        text = repr([(c.period, c.task.id, c.before, c.after) for c in self.changes]
+                    + [self.first, self.last, self.planned, self.kept, self.settled, self.cancelled])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def preview(user, group: Group) -> Preview | None:
+    """A dry run of `regenerate` for a facilitator: the same plan, compared with what is stored; nothing
+    is written. None when the group has no rota."""
+    require(policy.can_plan(user, group))
+    plan = _replan(group)
+    if plan is None:
+        return None
+    matched, dropped = _match(plan.picks, plan.future.replanned)
+    changes = [Change(period, row.task if row else plan.occurring[period][pick.task_id],
+                      row.user_id if row and row.status == "assigned" else None, pick.member_id)
+               for period, pick, row in matched
+               if row is None or row.user_id != pick.member_id or row.status != "assigned"]
+    changes += [Change(a.period, a.task, a.user_id, None) for a in dropped if a.status == "assigned"]
+    changes.sort(key=lambda c: (c.period, -c.task.effort, c.task.name, c.before or 0))
+    moved = [row for _p, pick, row in matched if row is not None
+             and (row.user_id != pick.member_id or row.status != "assigned")]
+    moved += [a for a in dropped if a.status == "assigned" and plan.swaps.get(a.id)]
+    cancelled = _unreachable(plan.rows, moved, plan.swaps, plan.capacity, plan.willing)
+    return Preview(plan.first, plan.last, len(plan.picks), changes, len(plan.future.kept),
+                   len(plan.future.settled), len(cancelled))
+
+
+def _match(picks, replanned: list[Assignment]):
+    """Pair each pick with the row already at its (task, period, slot), if any; the rows left over are
+    the ones the plan no longer needs."""
+    by_key = {(a.task_id, a.period, a.slot): a for a in replanned}
+    matched = [(period, pick, by_key.pop((pick.task_id, period, pick.slot), None)) for period, pick in picks]
+    return matched, list(by_key.values())
 
 
 def _period(p: int, capacity, occurring: dict[int, CareTask], future: _Future) -> rota.Period:
@@ -169,8 +266,8 @@ def _swaps_of(rows: list[Assignment]) -> dict[int, list[Swap]]:
 
 
 def _state_before(group: Group, entries, first: int, future: _Future, tasks) -> rota.State:
-    """The balances and last-done periods the plan starts from: the ledger, plus the work given out
-    before `first` (as if it will be done), plus work settled ahead."""
+    """The balances and last-done periods (by category and by task) the plan starts from: the ledger,
+    plus the work given out before `first` (as if it will be done), plus work settled ahead."""
     planned = db.session.execute(
         select(Assignment.user_id, Assignment.period, Assignment.effort, Assignment.task_id, Assignment.status)
         .where(Assignment.group_id == group.id, Assignment.user_id.is_not(None), Assignment.period < first)
@@ -181,6 +278,7 @@ def _state_before(group: Group, entries, first: int, future: _Future, tasks) -> 
     done_before = [(uid, p, tid) for uid, p, _w, tid, status in planned if status != "skipped"]
     done_ahead = [(a.user_id, a.period, a.task_id) for a in future.settled if a.user_id and a.status != "skipped"]
     for uid, p, tid in done_before + done_ahead:
+        state.last_task[(uid, tid)] = max(state.last_task.get((uid, tid), p), p)
         if tid in category:
             key = (uid, category[tid])
             state.last_done[key] = max(state.last_done.get(key, p), p)
@@ -191,10 +289,9 @@ def _store_plan(group: Group, picks, replanned: list[Assignment], swaps) -> tupl
     """Write the plan: reuse the row already at each (task, period, slot), else add one; rows the plan
     no longer needs go (or, if a swap refers to them, stay as skipped). Returns the planned rows and
     the rows whose holder changed."""
-    by_key = {(a.task_id, a.period, a.slot): a for a in replanned}
+    matched, dropped = _match(picks, replanned)
     made, changed = [], []
-    for period, pick in picks:
-        a = by_key.pop((pick.task_id, period, pick.slot), None)
+    for period, pick, a in matched:
         if a is None:
             a = Assignment(group_id=group.id, task_id=pick.task_id, period=period, slot=pick.slot)
             db.session.add(a)
@@ -203,7 +300,7 @@ def _store_plan(group: Group, picks, replanned: list[Assignment], swaps) -> tupl
             a.updated_at = utcnow()
         a.user_id, a.status, a.effort, a.reason = pick.member_id, "assigned", pick.effort, _reason(pick)
         made.append(a)
-    for a in by_key.values():
+    for a in dropped:
         if swaps.get(a.id):
             if a.status == "assigned":
                 changed.append(a)
@@ -238,11 +335,13 @@ def _with_periods(periods, state, willing, seed):
 
 def _reason(pick: rota.Pick) -> dict:
     """What the member can read later: the ranked candidates with their balances, exactly."""
+    behind = {"behind": {"member_id": pick.behind[0], "balance": str(pick.behind[1])}} if pick.behind else {}
     return {
         "available": pick.available,
+        **behind,
         "ranked": [
             {"member_id": c.member_id, "balance": str(c.balance), "rather_not": c.rather_not,
-             "since": c.since_category}
+             "since": c.since_category, "since_task": c.since_task, "close": c.close}
             for c in pick.ranked
         ],
     }

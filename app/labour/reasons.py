@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 MINUS = "\u2212"
+NEVER = 10**9  # as app.labour.rota.NEVER: "never did it"
 
 
 def points(value, signed: bool = False) -> str:
@@ -36,12 +37,13 @@ class Ranked:
     balance: Fraction
     rather_not: bool
     since: int  # periods since they last did this category (a huge number: never)
+    since_task: int = NEVER  # periods since they last did this very task
 
 
 def ranked(reason: dict | None, names: dict[int, str]) -> list[Ranked]:
     return [
         Ranked(c["member_id"], names.get(c["member_id"]) or _("a former member"), Fraction(c["balance"]),
-               bool(c.get("rather_not")), int(c.get("since", 0)))
+               bool(c.get("rather_not")), int(c.get("since", 0)), int(c.get("since_task", NEVER)))
         for c in (reason or {}).get("ranked", [])
     ]
 
@@ -50,6 +52,8 @@ def member_ids(reason: dict | None) -> set[int]:
     """Everyone a reason mentions, so a page can fetch all their names in one query."""
     reason = reason or {}
     ids = {c["member_id"] for c in reason.get("ranked", [])}
+    if reason.get("behind"):
+        ids.add(reason["behind"]["member_id"])
     if reason.get("override", {}).get("by"):
         ids.add(reason["override"]["by"])
     return ids
@@ -70,8 +74,12 @@ def reason_sentence(assignment, names: dict[int, str]) -> str:
     chosen = people[0]
     if assignment.user_id is not None and chosen.member_id != assignment.user_id:
         return _("You took over %(task)s (%(pts)s) from %(name)s.", task=task, pts=pts, name=chosen.name)
-    sentence = _balance_clause(task, pts, chosen, people, reason.get("available", len(people)))
-    extra = _tie_clause(chosen, people)
+    behind = _furthest_behind(reason, names, people)
+    if behind.balance < chosen.balance:  # a close candidate chosen for variety (docs/ROTA.md, "Variety")
+        sentence, extra = _variety_clause(task, pts, chosen, behind), []
+    else:
+        sentence = _balance_clause(task, pts, chosen, people, reason.get("available", len(people)))
+        extra = _tie_clause(chosen, people)
     if chosen.rather_not:
         extra.append(_("You said you'd rather not, but nobody else who could do it was further behind."))
     return " ".join([sentence, *extra])
@@ -103,12 +111,39 @@ def _balance_clause(task, pts, chosen: Ranked, people: list[Ranked], available: 
              task=task, pts=pts, n=n, next=nxt, next_balance=nb)
 
 
+def _furthest_behind(reason: dict, names: dict[int, str], people: list[Ranked]) -> Ranked:
+    """Who was furthest behind when the slot was filled: recorded since variety (they may be past the
+    ranked five); before that, the first of the ranked."""
+    if not reason.get("behind"):
+        return min(people, key=lambda c: c.balance)
+    found = reason["behind"]
+    return Ranked(found["member_id"], names.get(found["member_id"]) or _("a former member"),
+                  Fraction(found["balance"]), False, 0)
+
+
+def _variety_clause(task, pts, chosen: Ranked, behind: Ranked) -> str:
+    """Someone a little further behind was passed over because the viewer had done this task less recently."""
+    if chosen.since_task >= NEVER:
+        return _("Assigned %(task)s (%(pts)s): you were close to the furthest behind (%(name)s, %(balance)s) "
+                 "and had never done this task, so it went to you for variety.",
+                 task=task, pts=pts, name=behind.name, balance=points(behind.balance))
+    return ngettext("Assigned %(task)s (%(pts)s): you were close to the furthest behind (%(name)s, "
+                    "%(balance)s) and last did this task %(num)d week ago, longest of those close, so it went "
+                    "to you for variety.",
+                    "Assigned %(task)s (%(pts)s): you were close to the furthest behind (%(name)s, "
+                    "%(balance)s) and last did this task %(num)d weeks ago, longest of those close, so it went "
+                    "to you for variety.",
+                    chosen.since_task, task=task, pts=pts, name=behind.name, balance=points(behind.balance))
+
+
 def _tie_clause(chosen: Ranked, people: list[Ranked]) -> list[str]:
     if len(people) < 2 or people[1].balance != chosen.balance:
         return []
     after = people[1]
     if after.rather_not and not chosen.rather_not:
         return [_("You and %(name)s were level; %(name)s would rather not do this task.", name=after.name)]
+    if chosen.since_task > after.since_task:
+        return [_("You and %(name)s were level; you had gone longer without this task.", name=after.name)]
     if chosen.since > after.since:
         return [_("You and %(name)s were level; you had gone longer without this kind of work.", name=after.name)]
     return [_("You and %(name)s were level; a fair draw decided.", name=after.name)]

@@ -5,12 +5,12 @@ The services feed it members, tasks and balances, and store what it returns.
 """
 import hashlib
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import lcm
 
 HAPPY, RATHER_NOT, CANNOT = "happy", "rather_not", "cannot"
-NEVER = 10**9  # "periods since they last did this category" for someone who never did
+NEVER = 10**9  # "periods since they last did this category (or task)" for someone who never did
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class Candidate:
     balance: Fraction
     rather_not: bool
     since_category: int
+    since_task: int = NEVER
+    # Within the slot's closeness window of the lowest balance: variety decided among these.
+    close: bool = True
 
 
 @dataclass
@@ -38,6 +41,9 @@ class Pick:
     # The ranked candidates as they stood when this slot was filled, best first.
     ranked: list[Candidate]
     available: int
+    # The furthest behind of the eligible (member, balance): who the taker was close to, even when more
+    # than `keep` were close and they are not among the ranked.
+    behind: tuple[int, Fraction] | None = None
 
 
 @dataclass
@@ -57,10 +63,19 @@ class Period:
 
 @dataclass
 class State:
-    """Running balances and the last period each member did each category."""
+    """Running balances and the last period each member did each category and each task."""
 
     balances: dict[int, Fraction] = field(default_factory=dict)
     last_done: dict[tuple[int, str], int] = field(default_factory=dict)
+    last_task: dict[tuple[int, int], int] = field(default_factory=dict)
+
+
+def closeness(task: Task, w_max: int) -> int:
+    """How far above the lowest balance a candidate may stand and still count as "close" for this slot:
+    w_max − w. Whoever takes the slot then ends at most w_max above the lowest balance, exactly as
+    largest deficit first allows for its largest task — the fact the bound |b| ≤ w_max rests on
+    (docs/ROTA.md, "Variety"). The largest tasks have no window: only exact ties."""
+    return w_max - task.effort
 
 
 def tie_break(seed: str, period: int, member_id: int) -> str:
@@ -89,8 +104,9 @@ def assign_period(period: Period, state: State, willingness: dict[tuple[int, int
 
     1. Every available member owes their capacity share of the period's work W_p (slots nobody
        can fill are not work anyone owes).
-    2. Slots go out largest effort first (ties by task id), each to the eligible member with
-       the lowest key (balance, rather_not, longest since this category, tie-break).
+    2. Slots go out largest effort first (ties by task id). Among the eligible members whose balance
+       is within `closeness` of the lowest, the slot goes by (rather_not, longest since this task,
+       balance, longest since this category, tie-break): variety without leaving the fairness bound.
     3. The chosen member is credited the effort; Σ balances is unchanged, exactly.
 
     Each slot ranks its candidates afresh, because the key depends on the task (willingness,
@@ -115,6 +131,8 @@ def assign_period(period: Period, state: State, willingness: dict[tuple[int, int
     for (t, _n), m in sorted(kept.items()):
         state.balances[m] += effort[t].effort
         state.last_done[(m, effort[t].category)] = period.index
+        state.last_task[(m, t)] = period.index
+    w_max = max((task.effort for task in period.tasks), default=0)
     # Within a period balances only move by whole efforts, so rank on exact integers scaled by
     # the common denominator: the same order as the Fractions, many times faster to compare.
     scale = lcm(*(state.balances[m].denominator for m in available)) if available else 1
@@ -122,16 +140,18 @@ def assign_period(period: Period, state: State, willingness: dict[tuple[int, int
     ties = {m: tie_break(seed, period.index, m) for m in available}
     picks: list[Pick] = []
     for task, slot in slots:
-        ranked = _rank(task, period.index, scaled, ties, state, willingness, holding, keep)
-        chosen = ranked[0][-1]
-        picks.append(Pick(
-            task_id=task.id, slot=slot, member_id=chosen, effort=task.effort, available=len(available),
-            ranked=[Candidate(m, Fraction(b, scale), rather, -neg_since) for b, rather, neg_since, _, m in ranked],
-        ))
+        ranked, behind = _rank(task, period.index, scaled, ties, state, willingness, holding, keep,
+                               closeness(task, w_max) * scale)
+        chosen = ranked[0].member_id
+        picks.append(Pick(task_id=task.id, slot=slot, member_id=chosen, effort=task.effort,
+                          available=len(available),
+                          ranked=[replace(c, balance=Fraction(c.balance, scale)) for c in ranked],
+                          behind=(behind, Fraction(scaled[behind], scale))))
         holding.add((chosen, task.id))
         scaled[chosen] += task.effort * scale
         state.balances[chosen] += task.effort
         state.last_done[(chosen, task.category)] = period.index
+        state.last_task[(chosen, task.id)] = period.index
     return picks
 
 
@@ -146,16 +166,41 @@ def _open_slots(task: Task, count: int, used, holding, available, willingness) -
     return numbers
 
 
-def _rank(task: Task, period: int, scaled, ties, state: State, willingness, holding, keep: int) -> list[tuple]:
-    """The `keep` best eligible members for a slot, best first: (balance, rather_not, -since, tie, member)."""
+def _rank(task: Task, period: int, scaled, ties, state: State, willingness, holding, keep: int,
+          window: int) -> tuple[list[Candidate], int | None]:
+    """The `keep` best eligible members for a slot, best first (balances still scaled integers), and the
+    one furthest behind (lowest balance, then lowest id).
+
+    The close ones (balance ≤ lowest + window) come first, by (rather_not, -since this task, balance,
+    -since this category, tie); then everyone else by (balance, rather_not, -since category, tie)."""
+    # The hot loop of planning (a year for 50 members is ~50 000 rounds): plain tuples, few calls.
+    never, task_id, category = period - NEVER, task.id, task.category
+    level = willingness.get
+    eligible = [m for m in scaled if (m, task_id) not in holding and level((m, task_id)) != CANNOT]
+    if not eligible:
+        return [], None
+    behind = min(eligible, key=lambda m: (scaled[m], m))
+    limit = scaled[behind] + window
+    by_category, by_task = state.last_done.get, state.last_task.get
     keys = []
-    for m, b in scaled.items():
-        level = willingness.get((m, task.id), HAPPY)
-        if level == CANNOT or (m, task.id) in holding:
-            continue
-        since = period - state.last_done.get((m, task.category), period - NEVER)
-        keys.append((b, level == RATHER_NOT, -since, ties[m], m))
-    return heapq.nsmallest(keep, keys)
+    for m in eligible:
+        b, rather = scaled[m], level((m, task_id)) == RATHER_NOT
+        since_category = period - by_category((m, category), never)
+        if b <= limit:
+            keys.append((0, rather, by_task((m, task_id), never) - period, b, -since_category, ties[m], m))
+        else:
+            keys.append((1, b, rather, -since_category, ties[m], m))
+    return [Candidate(m, scaled[m], willingness.get((m, task_id)) == RATHER_NOT,
+                      period - by_category((m, category), never), period - by_task((m, task_id), never),
+                      key[0] == 0)
+            for key in heapq.nsmallest(keep, keys) for m in (key[-1],)], behind
+
+
+def rank_key(c: Candidate, tie: str = "") -> tuple:
+    """The rule's order for one candidate as `_rank` recorded it (best first); the same tuples as `_rank`."""
+    if c.close:
+        return (0, c.rather_not, -c.since_task, c.balance, -c.since_category, tie, c.member_id)
+    return (1, c.balance, c.rather_not, -c.since_category, tie, c.member_id)
 
 
 def generate(periods: list[Period], state: State, willingness: dict[tuple[int, int], str], seed: str) -> list[Pick]:

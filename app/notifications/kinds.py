@@ -21,9 +21,10 @@ from app.accounts.models import User
 from app.core.events import Happening
 from app.core.extensions import db
 from app.core.i18n import day
-from app.decisions.models import Participation
+from app.decisions.models import Action, Participation, Proposal
 from app.groups import policy as groups_policy
 from app.groups import queries as group_queries
+from app.labour.models import Swap
 from app.notifications.models import ThreadSubscription
 
 
@@ -46,6 +47,7 @@ class Words:
     title: str
     week: str
     group: str
+    choice: str = ""  # an objection's: "object" or "block"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,11 @@ class Kind:
     says: Callable[[Words], str]  # one sentence for the inbox and the email
     on: tuple[str, ...] = ()  # the events it reacts to; none: sent only by the reminders
     tell: Callable[[Happening], Iterable[Notice]] = lambda what: ()
+    # A call to action ("Your vote is needed") can be overtaken: `settled(user_id, target ids)`
+    # says which targets ask nothing more of that person, and why (a key of SETTLED), in a query
+    # or two for a whole inbox page; `said` is then the sentence, without the call.
+    settled: Callable[[int, list[int]], dict[int, str]] | None = None
+    said: Callable[[Words], str] | None = None
 
 
 # ---------------------------------------------------------------- who hears
@@ -109,6 +116,51 @@ def _care_assigned(what: Happening) -> list[Notice]:
                    occasion=f"p{a.period}s{a.slot}")]
 
 
+def _objection(what: Happening) -> list[Notice]:
+    """The proposer hears that someone objected (or blocked): they may want to talk or amend.
+    Once per objector and version, so changing one's reason doesn't tell them again."""
+    proposal = what.subject
+    if proposal.author_id is None:
+        return []
+    return [Notice([proposal.author_id], proposal, {"title": what.payload["title"], "choice": what.payload["choice"]},
+                   occasion=f"u{what.actor.id}v{proposal.version}")]
+
+
+# ---------------------------------------------------------------- calls to action that have passed
+
+
+# Why a notice no longer asks anything, as its inbox line says it (the kind's `settled` gives the key).
+SETTLED = {
+    "closed": _l("Closed — see the outcome"),
+    "withdrawn": _l("Withdrawn"),
+    "voted": _l("You voted"),
+    "accepted": _l("Taken over"),
+    "declined": _l("Declined"),
+    "cancelled": _l("Cancelled"),
+    "done": _l("Done"),
+}
+
+
+def _proposals_settled(user_id: int, ids: list[int]) -> dict[int, str]:
+    """Proposals no longer open (closed, withdrawn), or that this person has voted on since."""
+    why = {pid: status for pid, status in db.session.execute(
+        select(Proposal.id, Proposal.status).where(Proposal.id.in_(ids), Proposal.status.in_(("closed", "withdrawn"))))}
+    still = [pid for pid in ids if pid not in why]
+    if still:
+        why.update({pid: "voted" for pid in db.session.scalars(select(Participation.proposal_id).where(
+            Participation.user_id == user_id, Participation.proposal_id.in_(still)))})
+    return why
+
+
+def _swaps_settled(user_id: int, ids: list[int]) -> dict[int, str]:
+    return dict(db.session.execute(select(Swap.id, Swap.status).where(Swap.id.in_(ids), Swap.status != "open")).all())
+
+
+def _actions_settled(user_id: int, ids: list[int]) -> dict[int, str]:
+    return {aid: "done" for aid in db.session.scalars(select(Action.id).where(Action.id.in_(ids),
+                                                                              Action.done_at.is_not(None)))}
+
+
 # ---------------------------------------------------------------- the kinds
 
 
@@ -123,6 +175,12 @@ def _thanks(w: Words) -> str:
     if w.title:
         return _("%(actor)s thanked you: “%(title)s”", actor=w.actor, title=w.title)
     return _("%(actor)s thanked you for your care work.", actor=w.actor)
+
+
+def _objected(w: Words) -> str:
+    if w.choice == "block":
+        return _("%(actor)s blocked your proposal “%(title)s”.", actor=w.actor, title=w.title)
+    return _("%(actor)s objected to your proposal “%(title)s”.", actor=w.actor, title=w.title)
 
 
 # In the order the settings page shows them.
@@ -145,10 +203,17 @@ KINDS: dict[str, Kind] = {
         lambda w: _("%(actor)s proposed “%(title)s”. Your vote is needed.", actor=w.actor, title=w.title),
         on=("proposal.opened",),
         tell=lambda what: [Notice(group_queries.member_ids(what.group.id), what.subject,
-                                  {"title": what.payload["title"]})]),
+                                  {"title": what.payload["title"]})],
+        settled=_proposals_settled,
+        said=lambda w: _("%(actor)s proposed “%(title)s”.", actor=w.actor, title=w.title)),
     "closing": Kind(
         "email", _l("A proposal closes within 24 hours and I haven't voted"),
-        lambda w: _("“%(title)s” closes within 24 hours and you haven't voted yet.", title=w.title)),
+        lambda w: _("“%(title)s” closes within 24 hours and you haven't voted yet.", title=w.title),
+        settled=_proposals_settled,
+        said=lambda w: _("“%(title)s” was about to close.", title=w.title)),
+    "objection": Kind(
+        "app", _l("Someone objects to my proposal"),
+        _objected, on=("proposal.objected",), tell=_objection),
     "amended": Kind(
         "app", _l("A proposal I voted on is amended"),
         lambda w: _("%(actor)s amended “%(title)s”, which you voted on.", actor=w.actor, title=w.title),
@@ -163,10 +228,11 @@ KINDS: dict[str, Kind] = {
     "action": Kind(
         "email", _l("An action is given to me"),
         lambda w: _("%(actor)s gave you an action: %(title)s.", actor=w.actor, title=w.title),
-        on=("outcome.recorded",), tell=_actions),
+        on=("outcome.recorded",), tell=_actions, settled=_actions_settled),
     "action_due": Kind(
         "app", _l("An action of mine is due"),
-        lambda w: _("Your action is due: %(title)s.", title=w.title)),
+        lambda w: _("Your action is due: %(title)s.", title=w.title),
+        settled=_actions_settled, said=lambda w: _("Your action was due: %(title)s.", title=w.title)),
     "review_due": Kind(
         "app", _l("A decision is due for review (facilitators)"),
         lambda w: _("The decision “%(title)s” is due for review.", title=w.title)),
@@ -181,7 +247,8 @@ KINDS: dict[str, Kind] = {
         "email", _l("Someone asks me to take over their care task"),
         lambda w: _("%(actor)s asked you to take over “%(title)s”.", actor=w.actor, title=w.title),
         on=("care.swap_requested",),
-        tell=lambda what: [Notice([what.subject.to_user_id], what.subject, {"title": what.payload["task"]})]),
+        tell=lambda what: [Notice([what.subject.to_user_id], what.subject, {"title": what.payload["task"]})],
+        settled=_swaps_settled),
     "swap_accepted": Kind(
         "app", _l("Someone takes over my care task"),
         lambda w: _("%(actor)s took over “%(title)s” from you.", actor=w.actor, title=w.title),
@@ -219,15 +286,18 @@ def label(kind: str) -> str:
     return str(KINDS[kind].label) if kind in KINDS else kind
 
 
-def describe(note) -> str:
-    """One sentence for the inbox and the email, in the current language."""
+def describe(note, settled: str | None = None) -> str:
+    """One sentence for the inbox and the email, in the current language; `settled`: the call to
+    action has passed (see `Kind.settled`), so the sentence no longer makes it."""
     payload = note.payload or {}
     words = Words(
         actor=note.actor.display_name if note.actor is not None else _("Someone"),
         title=payload.get("title", ""),
         week=_week(payload.get("week", "")),
         group=note.group.name if note.group is not None else "",
+        choice=payload.get("choice", ""),
     )
     if note.kind in KINDS:
-        return KINDS[note.kind].says(words)
+        kind = KINDS[note.kind]
+        return (kind.said or kind.says)(words) if settled else kind.says(words)
     return _("%(actor)s: something new in %(group)s.", actor=words.actor, group=words.group)

@@ -2,15 +2,16 @@
 from flask import url_for
 
 
-def link_for(note) -> str:
-    """Where a notification takes you: the comment, thread, proposal or rota it is about."""
+def link_for(note, settled: str | None = None) -> str:
+    """Where a notification takes you: the comment, thread, proposal or rota it is about; to a
+    proposal's outcome once it has closed (`settled`, see `services.settled`)."""
     payload = note.payload or {}
     if note.target_type == "comment" and payload.get("thread_id"):
         # `show` unfolds the sub-thread the comment may be folded away in.
         return url_for("archive.thread", thread_id=payload["thread_id"], show=note.target_id,
                        _anchor=f"comment-{note.target_id}")
     if note.target_type == "proposal":
-        anchor = "outcome" if note.kind in ("outcome", "review_due") else None
+        anchor = "outcome" if note.kind in ("outcome", "review_due") or settled == "closed" else None
         return url_for("decisions.show", proposal_id=note.target_id, _anchor=anchor)
     if note.target_type == "action" and payload.get("proposal_id"):
         return url_for("decisions.show", proposal_id=payload["proposal_id"], _anchor="outcome")

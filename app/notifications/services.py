@@ -102,6 +102,24 @@ def inbox(user, page: int = 1, per_page: int = 30) -> list[Notification]:
     )
 
 
+def settled(user, notes: list[Notification]) -> dict[int, str]:
+    """{note id: why}: which of these notes make a call to action that has passed (the proposal
+    closed, they voted, the swap was answered, the action is done), for one inbox page.
+
+    Asked of each kind that can be overtaken (`Kind.settled`) once for all its notes on the
+    page: a query or two per such kind, however long the page.
+    """
+    targets: dict[str, list[Notification]] = {}
+    for note in notes:
+        if note.target_id is not None and note.kind in KINDS and KINDS[note.kind].settled is not None:
+            targets.setdefault(note.kind, []).append(note)
+    why: dict[int, str] = {}
+    for kind, kind_notes in targets.items():
+        answered = KINDS[kind].settled(user.id, sorted({n.target_id for n in kind_notes}))
+        why.update({n.id: answered[n.target_id] for n in kind_notes if n.target_id in answered})
+    return why
+
+
 def notification_for(user, notification_id: int) -> Notification:
     """One of this person's own notifications; anyone else's is not there (Missing)."""
     note = db.session.get(Notification, notification_id)

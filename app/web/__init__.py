@@ -18,7 +18,7 @@ from app.archive import contexts as archive_contexts
 from app.archive import routes as archive_routes
 from app.archive import tags as archive_tags
 from app.archive import threads as archive_threads
-from app.core import i18n, security, submissions
+from app.core import announce, i18n, security, submissions
 from app.core.config import Config, from_env
 from app.core.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.core.forms import MAX_ROW_ID
@@ -105,6 +105,7 @@ def configure_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     submissions.init_app(app)
+    announce.init_app(app)
 
 
 def _tune_sqlite(app: Flask, engine) -> None:

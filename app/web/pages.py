@@ -40,6 +40,7 @@ def group_home(slug):
         member_count=queries.member_count(group),
         needs=decisions.needs_me(current_user, [group.id]) if signed_in else None,
         care_needs_me=care_needs.needs_me(current_user, group) if signed_in else None,
+        first_steps=groups.first_steps(current_user, group),
         working_groups=working_groups,
         confirm=ConfirmForm(),
     )

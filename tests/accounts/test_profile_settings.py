@@ -68,8 +68,14 @@ def test_a_bad_profile_gets_a_message_and_changes_nothing(client, app, auth, mak
     assert (saved.display_name, saved.handle) == ("Minji", "minji")
 
 
-def test_an_unknown_handle_is_404(client):
+def test_an_unknown_handle_is_404(client, auth, make_user):
+    auth.login(make_user("minji"))
     assert client.get("/u/nobody").status_code == 404
+
+
+def test_an_unknown_handle_sends_an_anonymous_visitor_to_log_in(client):
+    response = client.get("/u/nobody")
+    assert response.status_code == 302 and response.location == "/login?next=/u/nobody"
 
 
 def test_a_profile_hides_private_groups_from_outsiders(client, auth, make_cast):

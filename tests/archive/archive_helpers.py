@@ -208,15 +208,16 @@ def inert_problems(fragment: str) -> list[str]:
 
 
 def page_problems(page: str) -> list[str]:
-    """The template's own markup is trusted; what users wrote must sit inert inside hx-disable.
+    """The template's own markup is trusted; what users wrote must sit inert inside data-hx-disable.
 
-    Outside those regions the page may hold only our own script tag and no event handlers.
+    Outside those regions the page may hold only our own script files (app/static/js) and no
+    event handlers.
     """
     problems = []
     for region in user_regions(page):
         problems += inert_problems(region)
     for script in re.findall(r"<\s*script\b[^>]*>", page, re.IGNORECASE):
-        if not re.fullmatch(r'<script src="/static/js/htmx\.min\.js[^"]*" defer>', script):
+        if not re.fullmatch(r'<script src="/static/js/(htmx\.min|canoe|compose|invite)\.js[^"]*" defer>', script):
             problems.append(f"foreign script: {script}")
     for tag in re.findall(r"<[a-zA-Z][^>]*>", page):
         markup = re.sub(r"\"[^\"]*\"|'[^']*'", '""', tag)  # a quoted value may say anything

@@ -5,8 +5,9 @@ anonymous, outsider, member, facilitator, admin (ROLES order). "login" is a redi
 login page. The member wrote the thread, the comment and the document; the facilitator
 replied to the comment, which gave the member a notification.
 
-Private groups answer 404 to people outside (their existence must not leak); public groups
-are read by anyone and written by members (403 for others).
+Private groups answer 404 to people outside (their existence must not leak) and send an
+anonymous visitor to log in, just as a missing thing does; public groups are read by anyone and
+written by members (403 for others).
 """
 import pytest
 from sqlalchemy import select
@@ -21,8 +22,10 @@ def row(*cells):
     return dict(zip(ROLES, cells))
 
 
-def reads(ok=200):
-    return {"private": row(404, 404, ok, ok, ok), "public": row(ok, ok, ok, ok, ok)}
+def reads(ok=200, login="login"):
+    """Anyone reads a public group; a private one is 404 to outsiders, and sends an anonymous
+    visitor to log in (for htmx: `hx-login`), exactly as a missing thing would."""
+    return {"private": row(login, 404, ok, ok, ok), "public": row(ok, ok, ok, ok, ok)}
 
 
 def writes(ok):
@@ -59,7 +62,7 @@ ROUTES = {
     "reply form (htmx)": ("GET", "/c/{C}/reply-form", None, HX, {
         "private": row("hx-login", 404, 200, 200, 200), "public": row("hx-login", 403, 200, 200, 200)}),
     "replies": ("GET", "/c/{C}/replies", None, {}, reads(302)),
-    "replies (htmx)": ("GET", "/c/{C}/replies", None, HX, reads(200)),
+    "replies (htmx)": ("GET", "/c/{C}/replies", None, HX, reads(200, "hx-login")),
     "edit comment form": ("GET", "/c/{C}/edit", None, {}, by(200, 403, 403)),
     "edit comment": ("POST", "/c/{C}/edit", {"body": "Edited"}, {}, by(302, 403, 403)),
     "delete comment": ("POST", "/c/{C}/delete", {}, {}, by(302, 403, 302)),
@@ -78,9 +81,18 @@ ROUTES = {
     "edit document": ("POST", "/d/{D}/edit", {"title": "Doc", "body": "Edited", "folder": ""}, {}, writes(302)),
     "delete document": ("POST", "/d/{D}/delete", {}, {}, by(302, 403, 302)),
     "timeline": ("GET", "/g/{slug}/timeline", None, {}, reads()),
+    # Writing: a preview is allowed to whoever may save; suggestions to whoever may post there.
+    "preview new thread": ("POST", "/g/{slug}/threads/new/preview", {"title": "New", "body": "Text"}, {}, writes(200)),
+    "preview thread edit": ("POST", "/t/{T}/edit/preview", {"title": "Edited", "body": "Text"}, {}, by(200, 403, 403)),
+    "preview new document": ("POST", "/g/{slug}/docs/new/preview", {"title": "Doc", "body": "Text"}, {}, writes(200)),
+    "preview document edit": ("POST", "/d/{D}/edit/preview", {"title": "Doc", "body": "Text"}, {}, writes(200)),
+    "preview comment edit": ("POST", "/c/{C}/edit/preview", {"body": "Text"}, {}, by(200, 403, 403)),
+    "preview reply": ("POST", "/t/{T}/comments/preview", {"body": "Text"}, {}, writes(200)),
+    "mention suggestions": ("GET", "/g/{slug}/mentions", None, {}, anywhere("login", 404, 200, 200, 200)),
     "mark all read": ("POST", "/g/{slug}/threads/read-all", {}, {}, writes(302)),
     "notifications": ("GET", "/notifications", None, {}, anywhere("login", 200, 200, 200, 200)),
     "open a notification": ("POST", "/notifications/{N}/read", {}, {}, anywhere("login", 404, 302, 404, 404)),
+    "follow a notification": ("GET", "/notifications/{N}", None, {}, anywhere("login", 404, 303, 404, 404)),
     "mark notifications read": ("POST", "/notifications/read-all", {}, {}, anywhere("login", 302, 302, 302, 302)),
 }
 
@@ -133,14 +145,22 @@ def _nonexistent(url: str) -> str:
 
 @pytest.mark.parametrize("route", WITH_IDS, ids=str)
 def test_a_private_thing_and_a_missing_one_look_the_same_from_outside(private, route):
-    """Anonymous people are sent to log in (or get 404) alike for both; outsiders get 404 for both."""
+    """Anonymous people are sent to log in alike for both, to come back to the address they asked
+    for (the same answer but for that address); outsiders get 404 for both."""
     method, url, data, headers, _ = WITH_IDS[route]
     ids = world(private)
     for role in ("anonymous", "outsider"):
         client = private.client(role)
-        real = attempt(client, method, url.format(**ids), data, headers)
-        missing = attempt(client, method, _nonexistent(url), data, headers)
+        real_url, missing_url = url.format(**ids), _nonexistent(url)
+        real = attempt(client, method, real_url, data, headers)
+        missing = attempt(client, method, missing_url, data, headers)
         assert (real.status_code, outcome(real)) == (missing.status_code, outcome(missing)), role
+        if role == "anonymous":
+            assert outcome(real) in ("login", "hx-login"), "an anonymous visitor is sent to log in"
+            where = {k: v for k, v in real.headers.items() if k in ("Location", "HX-Redirect")}
+            there = {k: v for k, v in missing.headers.items() if k in ("Location", "HX-Redirect")}
+            assert {k: v.replace(real_url, missing_url) for k, v in where.items()} == there
+            assert real.get_data().replace(real_url.encode(), missing_url.encode()) == missing.get_data()
         if real.status_code == 404:
             assert real.text.count("<h1") == missing.text.count("<h1")
 

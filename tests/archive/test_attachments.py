@@ -382,14 +382,18 @@ def test_images_show_inline_and_other_files_download(private):
     assert "private" in response.headers["Cache-Control"]
 
 
-@pytest.mark.parametrize("who, status", [("anonymous", 404), ("outsider", 404), ("member", 200), ("facilitator", 200),
+@pytest.mark.parametrize("who, status", [("anonymous", 302), ("outsider", 404), ("member", 200), ("facilitator", 200),
                                          ("admin", 200)])
 def test_a_private_groups_file_is_invisible_to_outsiders(private, who, status):
     _tid, (attachment,) = thread_with_files(private, (b"secret minutes", "minutes.txt"))
     response = get(private.client(who), url(attachment))
     assert response.status_code == status
-    if status == 404:
+    if status != 200:
         assert b"secret minutes" not in response.data
+    if who == "anonymous":  # sent to log in and come back, exactly as for a file that doesn't exist
+        assert response.location == f"/login?next={url(attachment)}"
+        missing = get(private.client(who), f"/files/{attachment.id + 1000}/minutes.txt")
+        assert missing.status_code == 302 and missing.location.startswith("/login?next=")
 
 
 @pytest.mark.parametrize("who", ["anonymous", "outsider", "member"])

@@ -127,6 +127,9 @@ def test_a_posted_comment_comes_back_as_the_page_shows_it(private):
     posted = client.post(f"/t/{thread_id}/comments", data={"body": "Yes, **me**", "parent_id": top}, headers=HX).text
     new_id = private.get(Thread, thread_id, "last_comment_id")
     out_of_band = re.search(r'<ol data-hx-swap-oob="beforeend:#replies-\d+">(.*)</ol>', posted, re.S).group(1)
+    # The posted copy alone carries the mark telling canoe.js to move focus to it.
+    assert out_of_band.count("<article data-focus>") == 1
+    out_of_band = out_of_band.replace("<article data-focus>", "<article>")
     assert _steady(out_of_band) == _element(client.get(f"/t/{thread_id}").text, "li", f"comment-{new_id}")
 
 

@@ -9,6 +9,10 @@
 - `new_context(width=1280, height=900, java_script_enabled=True)` makes a browser context
   (one person) pointed at the live server; every page in it is watched for console errors,
   page errors and CSP violations, which fail the test.
+- Every page a context is sent goes through axe-core and the Nu HTML checker (page_checks.py),
+  each page kind once per test process; a violation fails the test that visited the page.
+  Missing checkers (node_modules, java): the checks are skipped loudly, and under CI=true
+  that is a failure.
 """
 import os
 import shutil
@@ -17,9 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from flask import got_request_exception
+from flask import got_request_exception, request_finished
+from flask import request as flask_request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests.browser.page_checks import CONTEXT_HEADER, ContextShape, PageChecks, SeenPage, missing_tools
 from tests.conftest import found_group, register_person
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +42,7 @@ CHROMIUM_ARGS = [
 NO_CHROMIUM = "chromium is not installed (apt-get install chromium): the real-browser tests cannot run"
 
 _not_run: list[str] = []  # node ids of the browser tests skipped for want of chromium
+_unchecked: list[str] = []  # node ids of the browser tests whose pages went unchecked for want of the checkers
 
 
 # ---------------------------------------------------------------- pytest hooks
@@ -59,6 +66,14 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _unchecked:
+        tr = terminalreporter
+        tr.section("pages NOT CHECKED", sep="!", red=True, bold=True)
+        tr.write_line(f"WARNING: {missing_tools()}.", red=True, bold=True)
+        tr.write_line(f"{len(_unchecked)} browser test(s) ran without axe-core and the Nu HTML checker:", red=True)
+        for nodeid in _unchecked:
+            tr.write_line(f"  {nodeid}", red=True)
+        tr.write_line("Under CI=true this is a failure.", red=True)
     if not _not_run:
         return
     tr = terminalreporter
@@ -123,6 +138,7 @@ class LiveServer:
     app: object
     url: str
     errors: list = field(default_factory=list)  # exceptions raised while answering requests
+    pages: list = field(default_factory=list, repr=False)  # SeenPage: every full HTML page sent to a browser context
 
     def make_user(self, handle: str, locale: str = "en", name: str | None = None):
         """A registered person (email handle@example.org, the shared test password)."""
@@ -146,7 +162,17 @@ def live_server(request, make_app):
     def _record(sender, exception, **extra):
         live.errors.append(exception)
 
+    def _note_page(sender, response, **extra):
+        context = flask_request.headers.get(CONTEXT_HEADER)
+        if (context is None or flask_request.headers.get("HX-Request") or response.mimetype != "text/html"
+                or flask_request.headers.get("Sec-Fetch-Dest", "document") != "document"  # a script's fetch()
+                or response.is_streamed or response.direct_passthrough):
+            return  # not a page a person's browser shows whole
+        live.pages.append(SeenPage(int(context), flask_request.url, flask_request.endpoint or "(no route)",
+                                   response.status_code, response.get_data(as_text=True)))
+
     got_request_exception.connect(_record, app)
+    request_finished.connect(_note_page, app)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -156,6 +182,7 @@ def live_server(request, make_app):
         thread.join(timeout=5)
         server.server_close()
         got_request_exception.disconnect(_record, app)
+        request_finished.disconnect(_note_page, app)
     assert not live.errors, f"the server raised while answering: {live.errors!r}"
 
 
@@ -212,30 +239,70 @@ def console():
     return ConsoleWatch()
 
 
+# ---------------------------------------------------------------- axe-core and the Nu HTML checker
+
+
+@pytest.fixture(scope="session")
+def page_checks(browser):
+    """Both page checkers for this test process (None where they are missing and CI is not set)."""
+    missing = missing_tools()
+    if missing and _in_ci():
+        pytest.fail(f"{missing}, and every page must be checked in CI (CI is set).", pytrace=False)
+    if missing:
+        yield None
+        return
+    checks = PageChecks(browser)
+    checks.warm()
+    try:
+        yield checks
+    finally:
+        checks.close()
+
+
+def check_pages(request, page_checks, live_server, shapes: dict) -> None:
+    """Fails the test if a page kind it was the first to visit has accessibility or HTML errors."""
+    if page_checks is None:
+        if live_server.pages:
+            _unchecked.append(request.node.nodeid)
+        return
+    report = page_checks.check(live_server.pages, shapes)
+    if report:
+        pytest.fail("axe-core or the Nu HTML checker found problems on pages this test visited:\n"
+                    + "\n".join(report), pytrace=False)
+
+
 @pytest.fixture
-def new_context(browser, live_server, console):
+def new_context(request, browser, live_server, console, page_checks):
     """new_context(width=1280, height=900, java_script_enabled=True) → a browser context (one person)."""
     made = []
+    shapes: dict[int, ContextShape] = {}  # context number -> viewport and JavaScript, for the page checks
 
     def make(width: int = 1280, height: int = 900, java_script_enabled: bool = True, **options):
         options.setdefault("locale", "en-US")
         options.setdefault("timezone_id", "Asia/Seoul")
+        number = len(made)
+        headers = {**options.pop("extra_http_headers", {}), CONTEXT_HEADER: str(number)}
         context = browser.new_context(
             base_url=live_server.url,
             viewport={"width": width, "height": height},
             java_script_enabled=java_script_enabled,
+            extra_http_headers=headers,
             **options,
         )
         context.set_default_timeout(10_000)
         context.add_init_script(_CSP_WATCH)
         context.on("page", console.attach)
         made.append(context)
+        shapes[number] = ContextShape(width, height, java_script_enabled)
         return context
 
     yield make
     for context in made:
         context.close()
-    console.check()
+    try:
+        console.check()
+    finally:
+        check_pages(request, page_checks, live_server, shapes)
 
 
 @pytest.fixture

@@ -18,3 +18,10 @@ def log_in(page, email: str) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).to_have_url(re.compile(r"/groups$"))
+
+
+def expect_said(page, message: str) -> None:
+    """After an htmx action: the outcome is shown just before the swapped region, and said by the
+    page's one live region (app.core.announce, static/js/canoe.js)."""
+    expect(page.locator("[data-canoe-said]")).to_contain_text(message)
+    expect(page.locator("#announce")).to_contain_text(message)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.core.extensions import db
 from app.labour.models import Assignment, CareTask
-from tests.browser.journey import JS, MARKER, SAME_PAGE, log_in
+from tests.browser.journey import JS, MARKER, SAME_PAGE, expect_said, log_in
 
 CARE = "/g/riverside/care"
 
@@ -52,7 +52,7 @@ def act_in_place(page, js: bool, click, message: str) -> None:
         page.evaluate(MARKER)
     click()
     if js:
-        expect(page.locator("#mine-region").get_by_role("status")).to_contain_text(message)
+        expect_said(page, message)
         assert page.evaluate(SAME_PAGE), "the care action with htmx reloaded the page"
     else:
         expect(page.get_by_role("status").first).to_contain_text(message)
@@ -78,7 +78,8 @@ def test_set_up_swap_do_thank_and_see_the_balances(new_context, live_server, con
         expect(fred.get_by_role("status").first).to_contain_text("Saved. Changes count from now on")
     expect(fred.locator("table.tasks tbody tr:not(.inactive)")).to_have_count(3)
     fred.goto(f"{CARE}/rota")
-    fred.get_by_role("button", name="Regenerate the future").click()
+    fred.get_by_role("link", name=re.compile("Regenerate the future")).click()
+    fred.get_by_role("button", name="Re-plan these weeks").click()
     expect(fred.get_by_role("status").first).to_contain_text("The future of the rota is planned again")
 
     # Whoever holds a slot this week asks another member to take it.

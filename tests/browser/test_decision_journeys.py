@@ -123,7 +123,7 @@ def test_propose_vote_object_amend_resolve_close_and_record_the_outcome(
     expect(fred.get_by_role("status").first).to_contain_text("The proposal is closed.")
     result = fred.locator("#votes .result")
     expect(result).to_have_text(
-        "Adopted: 2 of 5 members took part (quorum 0%), no unresolved objections."
+        "Adopted: no unresolved objections. 2 of 5 members took part."
     )
 
     # He records the outcome, with a review date and a follow-up action for Ben.
@@ -134,7 +134,7 @@ def test_propose_vote_object_amend_resolve_close_and_record_the_outcome(
     fred.get_by_label("Review on").fill(review)
     fred.locator("#actions-0-description").fill("Draw up the two teams")
     fred.locator("#actions-0-owner_id").select_option(label="Ben Okafor")
-    fred.get_by_role("button", name="Record outcome").click()
+    fred.get_by_role("button", name="Record the outcome").click()
     expect(fred).to_have_url(re.compile(r"/p/\d+#outcome$"))
     expect(fred.get_by_role("status").first).to_contain_text("The outcome is recorded in the decision register.")
     outcome = fred.locator("#outcome")

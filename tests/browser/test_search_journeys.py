@@ -41,7 +41,7 @@ def test_a_korean_word_typed_in_the_search_box_opens_the_thread(new_context, liv
 
     page = new_context(java_script_enabled=java_script_enabled).new_page()
     log_in(page, "minji@example.org")
-    page.goto("/g/sunshine")
+    page.goto("/groups")  # outside a group, the top bar searches everything
     everywhere = page.get_by_role("search", name="전체 검색").get_by_role("searchbox")  # minji reads Korean
     everywhere.fill("협동조합")
     everywhere.press("Enter")

@@ -175,6 +175,17 @@ def section(page: str, element_id: str, attribute: str = "id") -> str:
     raise AssertionError(f"#{element_id} is not closed")
 
 
+def my_reason(html: str) -> str:
+    """What the viewer's own vote form holds as their reason ("Change my vote" starts from it)."""
+    match = re.search(r'<textarea id="reason"[^>]*>(.*?)</textarea>', html, re.S)
+    return match.group(1) if match else ""
+
+
+def without_my_form(html: str) -> str:
+    """The HTML without the viewer's own vote form: what it shows of everybody's votes."""
+    return re.sub(r'<form class="stack vote-form".*?</form>', "", html, flags=re.S)
+
+
 def text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 

@@ -13,7 +13,7 @@ from app.core.events import Event
 from app.decisions.models import Participation, Vote
 from app.core.extensions import db
 from tests.conftest import ROLES
-from tests.decisions.helpers import HX, REASON, DecisionScene, section, text, tomorrow
+from tests.decisions.helpers import HX, REASON, DecisionScene, my_reason, section, text, tomorrow, without_my_form
 
 VOTERS = {  # handle: display name — names that appear nowhere else
     "quillon": "Quillon Ardent",
@@ -113,6 +113,11 @@ def test_anonymous_results_and_who_took_part_are_hidden_until_close(story, who):
     tell what the second voter chose. They appear only once the proposal has closed."""
     votes = html.unescape(section(html.unescape(story.pages(who)[f"/p/{story.pid}"]), "votes"))
     assert 'class="plain tally"' not in votes
+    # A voter's own reason waits in their own vote form ("Change my vote" starts from it); nobody else's shows.
+    own = {"member": "Nobody can ride it safely.", "admin": "Changed my mind a little."}.get(who)
+    form_reason = re.search(r"<textarea[^>]*>(.*?)</textarea>", votes, re.S)
+    assert (form_reason.group(1) if form_reason else "") == (own or "")
+    votes = re.sub(r"<textarea[^>]*>.*?</textarea>", "<textarea></textarea>", votes, flags=re.S)
     assert REASON not in votes and "Nobody can ride it safely." not in votes and "Where will it live?" not in votes
     assert "Objections" not in votes and "Took part:" not in votes and "Not voted yet:" not in votes
     assert "of 6 members" not in text(votes) and "5 of" not in text(votes)
@@ -134,8 +139,10 @@ def test_hiding_results_can_not_be_turned_off_for_an_anonymous_proposal(app, mak
     pid = scene.propose("facilitator", anonymous=True, hide_results=False)
     scene.vote(pid, "member", "object", REASON)
     for who in ("member", "admin", "facilitator"):
-        votes = section(scene.client(who).get(f"/p/{pid}").get_data(as_text=True), "votes")
-        assert 'class="plain tally"' not in votes and REASON not in html.unescape(votes)
+        votes = html.unescape(section(scene.client(who).get(f"/p/{pid}").get_data(as_text=True), "votes"))
+        assert my_reason(votes) == (REASON if who == "member" else "")  # only the voter's own form holds it
+        votes = without_my_form(votes)
+        assert 'class="plain tally"' not in votes and REASON not in votes
         assert "Took part:" not in votes and "1 of" not in text(votes)
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app.decisions.models import Action, Outcome, Proposal
 from app.core.extensions import db
-from tests.decisions.helpers import HX, REASON, counting_queries, section, text, tomorrow, yesterday
+from tests.decisions.helpers import (HX, REASON, counting_queries, my_reason, section, text, tomorrow,
+                                      without_my_form, yesterday)
 
 
 def page(response) -> str:
@@ -170,7 +171,7 @@ def test_an_htmx_vote_returns_only_the_votes_block_with_the_new_tally(scene):
     assert "<html" not in body and "<nav" not in body
     assert body.strip().startswith('<section id="votes"') and body.strip().endswith("</section>")
     assert "So far: 2 of 3 members took part." in body
-    tally = dict(re.findall(r'choice-badge choice-(\w+)".*?<strong>(\d+)</strong>', section(body, "votes"), re.S))
+    tally = dict(re.findall(r'choice-badge choice-(\w+)".*?<strong class="tally-count">(\d+)</strong>', section(body, "votes"), re.S))
     assert tally == {"consent": "1", "concern": "1", "object": "0"}
     assert "You answered:" in body and "Change my vote" in body
     assert "HX-Request" in response.headers.get("Vary", "")
@@ -269,7 +270,7 @@ def test_a_poll_vote_through_the_page_counts(scene):
                                                                    "option_ids": [str(tea), str(water)]}, headers=HX)
     assert response.status_code == 200
     assert scene.votes(pid)[0][2] == [tea, water]
-    assert "If it closed now: Chosen: Tea, Water. 1 of 3 members took part." in text(page(response))
+    assert "So far: 1 of 3 members took part. If it closed now: Chosen: Tea, Water." in text(page(response))
 
 
 # ---------------------------------------------------------------- closing on read
@@ -283,7 +284,7 @@ def test_the_proposal_page_closes_a_due_proposal_when_read(scene):
     response = scene.client("member").get(f"/p/{pid}")
     assert response.status_code == 200
     assert scene.get(Proposal, pid, "status") == "closed"
-    assert ("Adopted: 2 of 3 members took part (quorum 50%), no unresolved objections."
+    assert ("Adopted: no unresolved objections. 2 of 3 members took part; the quorum was 50%."
             in text(votes_block(response)))
     assert "Vote" not in re.findall(r"<button[^>]*>([^<]*)</button>", votes_block(response))
 
@@ -320,7 +321,7 @@ def test_no_quorum_is_explained_in_words(scene):
     pid = scene.propose("facilitator", quorum_percent=100)
     scene.vote(pid, "member", "consent")
     scene.close(pid)
-    assert ("No quorum: only 1 of 3 members took part; 100% had to."
+    assert ("No quorum: too few members took part. 1 of 3 members took part; the quorum was 100%."
             in text(votes_block(scene.client("member").get(f"/p/{pid}"))))
 
 
@@ -342,11 +343,13 @@ def test_hidden_results_show_participation_but_no_tally_or_choices_until_close(s
     pid = scene.propose("facilitator", hide_results=True)
     scene.vote(pid, "admin", "object", REASON)
     scene.vote(pid, "member", "consent")
-    for client in (scene.client("facilitator"), scene.client("admin")):
-        block = votes_block(client.get(f"/p/{pid}"))
+    for who in ("facilitator", "admin"):
+        block = votes_block(scene.client(who).get(f"/p/{pid}"))
         assert "Results are hidden until the proposal closes. 2 of 3 members have taken part." in text(block)
         assert 'class="plain tally"' not in block
         assert "Who answered what" not in block
+        assert my_reason(block) == (REASON if who == "admin" else "")  # their own, in their own form
+        block = without_my_form(block)
         assert "Objections" not in block and REASON not in block
         assert "Took part: Coopadmin, Coopmember." in text(block)
     # The htmx answer to a vote keeps them hidden too.

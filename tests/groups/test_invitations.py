@@ -246,7 +246,7 @@ def test_inline_registration_with_bad_input_creates_nothing(app, client, cast, d
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert counts(app) == before
-    assert client.get("/g/coop").status_code == 404  # nobody was logged in
+    assert client.get("/g/coop").location == "/login?next=/g/coop"  # nobody was logged in
 
 
 @pytest.fixture

@@ -1,8 +1,12 @@
 """Who may open which group page: every route × every role × private and public groups.
 
-Private groups don't exist for outsiders (404, never 403). Public groups are readable by anyone;
+Private groups don't exist for outsiders (404, never 403); an anonymous visitor is sent to log in,
+for a private group exactly as for one that doesn't exist. Public groups are readable by anyone;
 only admins change settings, members and invitations.
 """
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from sqlalchemy import select
 
@@ -44,8 +48,8 @@ ROUTES = {
 # message on the members page (302).
 #                         anonymous  outsider  member  facilitator  admin
 PRIVATE = {
-    "home":                 (404,   404,      200,    200,         200),
-    "members":              (404,   404,      200,    200,         200),
+    "home":                 (LOGIN, 404,      200,    200,         200),
+    "members":              (LOGIN, 404,      200,    200,         200),
     "settings":             (LOGIN, 404,      403,    403,         200),
     "save settings":        (LOGIN, 404,      403,    403,         302),
     "invitations":          (LOGIN, 404,      403,    403,         200),
@@ -116,10 +120,27 @@ def state(app):
         return count(Event), count(Membership, Membership.left_at.is_(None)), count(Group), count(Invitation)
 
 
-def assert_answer(response, expected):
+def login_next(response) -> list[str] | None:
+    """The `next` of a redirect to the login page ([] when it has none), or None if it isn't one."""
+    parts = urlsplit(response.headers.get("Location", ""))
+    if response.status_code != 302 or parts.path != "/login":
+        return None
+    return parse_qs(parts.query).get("next", [])
+
+
+def page_of(response) -> str:
+    """The body, less its CSRF tokens: signed with the time, they change from one second to the next."""
+    return CSRF_TOKEN.sub("token", response.get_data(as_text=True))
+
+
+CSRF_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}")
+
+
+def assert_answer(response, expected, method="GET", path=""):
     location = response.headers.get("Location", "")
     if expected == LOGIN:
-        assert response.status_code == 302 and location.startswith("/login?next=")
+        # Back to the page asked for; a form sent from nowhere (no Referer) has no page to return to.
+        assert login_next(response) == ([path] if method == "GET" else [])
     else:
         assert response.status_code == expected
         if expected == 302:
@@ -134,7 +155,7 @@ def test_group_route_permissions(app, client, auth, make_cast, visibility, route
         auth.login(cast.person(role))
     before = state(app)
     response = client.open(path, method=method, data=data)
-    assert_answer(response, expected)
+    assert_answer(response, expected, method, path)
     if expected in (LOGIN, 403, 404):
         assert state(app) == before
     if expected == 404:
@@ -157,6 +178,20 @@ def test_a_private_group_answers_exactly_like_a_missing_one(app, client, auth, m
     missing = client.open(path, method=method, data=data)
     assert private.status_code == missing.status_code
     assert private.headers.get("Location", "").replace("/coop", "/no-such-group") == missing.headers.get("Location", "")
+    assert page_of(private).replace("/coop", "/no-such-group") == page_of(missing)
+    if role == "anonymous":
+        assert login_next(private) is not None, "an anonymous visitor is sent to log in"
+
+
+@pytest.mark.parametrize("visibility", ["private", "public"])
+def test_a_form_sent_after_the_session_ended_comes_back_to_its_page_after_login(app, client, make_cast, visibility):
+    """Not to the address the form posts to: that one answers a GET with 405."""
+    cast = make_cast("coop", visibility)
+    method, path, data = request_for("make invitation", ids_for(app, cast))
+    response = client.post(path, data=data, headers={"Referer": "http://localhost/g/coop/invitations?x=1"})
+    assert login_next(response) == ["/g/coop/invitations?x=1"]
+    elsewhere = client.post(path, data=data, headers={"Referer": "https://evil.example//evil.example/x"})
+    assert login_next(elsewhere) == []
 
 
 # ---------------------------------------------------------------- working groups
@@ -172,11 +207,11 @@ def private_circle(app, make_cast):
 
 
 @pytest.mark.parametrize("path", ["/g/care", "/g/care/members"])
-@pytest.mark.parametrize("role, expected", [("anonymous", 404), ("outsider", 404), ("member", 404), ("facilitator", 200), ("admin", 200)])
+@pytest.mark.parametrize("role, expected", [("anonymous", LOGIN), ("outsider", 404), ("member", 404), ("facilitator", 200), ("admin", 200)])
 def test_private_working_group_is_seen_only_by_its_members_and_the_co_op_admins(client, auth, private_circle, path, role, expected):
     if role != "anonymous":
         auth.login(private_circle.person(role))
-    assert client.get(path).status_code == expected
+    assert_answer(client.get(path), expected, "GET", path)
 
 
 @pytest.mark.parametrize("role, listed", [("member", False), ("facilitator", True), ("admin", True)])
@@ -202,7 +237,7 @@ def test_public_working_group_in_a_private_co_op_stays_hidden_from_outsiders(app
     cast = make_cast("coop", "private")
     with app.test_request_context():
         services.create_group(db.session.get(User, cast.admin.id), "Kitchen", "kitchen", "", "public", group("coop"))
-    assert client.get("/g/kitchen").status_code == 404
+    assert login_next(client.get("/g/kitchen")) == ["/g/kitchen"]
     auth.login(cast.outsider)
     assert client.get("/g/kitchen").status_code == 404
     assert client.post("/g/kitchen/join").status_code == 404

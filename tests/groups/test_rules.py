@@ -50,10 +50,17 @@ def test_slug_taken_in_a_race_is_refused_and_the_event_rolled_back_with_it(coop,
 
 
 def test_bad_slug_is_refused_by_the_service_too(coop):
-    for slug in ("Hello World", "-x", "a--b", "x", ""):
+    for slug in ("Hello World", "-x", "a--b", "x", "마포"):
         with pytest.raises(Refused):
             services.create_group(coop.outsider, "Bakery", slug, "", "public")
     assert group("hello world") is None
+
+
+def test_no_address_gives_the_one_the_name_suggests(coop):
+    made = services.create_group(coop.outsider, "마포 돌봄 협동조합", "", "", "private")
+    assert made.slug == "mapo-dolbom-hyeopdongjohap"
+    again = services.create_group(coop.outsider, "마포 돌봄 협동조합", "  ", "", "private")
+    assert again.slug == "mapo-dolbom-hyeopdongjohap-2"
 
 
 def test_empty_or_long_name_is_refused_by_the_service_too(coop):

@@ -1,4 +1,5 @@
 """Helpers the care-work page tests share: a group with a running rota, and looking things up."""
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -37,3 +38,10 @@ def slots_of(user_id, group_id, period=None, status="assigned") -> list[Assignme
 
 def count(model, *criteria) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*criteria))
+
+
+def replan_confirmed(client, slug="coop"):
+    """A facilitator's "Regenerate the future": look at what it would do, then confirm exactly that."""
+    shown = client.get(f"/g/{slug}/care/rota/regenerate").get_data(as_text=True)
+    fingerprint = re.search(r'name="confirmed" value="([0-9a-f]+)"', shown).group(1)
+    return client.post(f"/g/{slug}/care/rota/regenerate", data={"confirmed": fingerprint})

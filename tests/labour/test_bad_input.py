@@ -187,7 +187,7 @@ def _posts(app, cast):
         f"{base}/slots/{ids['slot']}/offer", f"{base}/slots/{ids['slot']}/swap", f"{base}/slots/{ids['slot']}/skip",
         f"{base}/slots/{ids['slot']}/override", f"{base}/swaps/{ids['swap']}/accept",
         f"{base}/swaps/{ids['swap']}/decline", f"{base}/absences", f"{base}/absences/{ids['absence']}/cancel",
-        f"{base}/willingness/{ids['task']}", f"{base}/logged", f"{base}/logged/{ids['care']}/confirm",
+        f"{base}/willingness/{ids['task']}", f"{base}/willingness", f"{base}/logged", f"{base}/logged/{ids['care']}/confirm",
         f"{base}/thanks", f"{base}/rota/regenerate", f"{base}/tasks", f"{base}/tasks/{ids['task']}",
         f"{base}/calendar/reset",
     ], ids

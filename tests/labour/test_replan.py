@@ -14,7 +14,7 @@ from app.groups.models import Group
 from app.labour import assignments, availability, book, periods
 from app.labour.models import Absence, Assignment, CareTask, Swap
 from app.notifications.models import Notification
-from tests.labour.care_cast import attached, start_rota
+from tests.labour.care_cast import attached, replan_confirmed, start_rota
 
 
 def _future(group_id, holder_id, skip=()) -> Assignment:
@@ -122,7 +122,7 @@ def _trigger(app, client, auth, cast, make_user, trigger, made):
             "active": "y"})
     if trigger == "regenerate":
         auth.login(cast.facilitator)
-        return client.post("/g/coop/care/rota/regenerate")
+        return replan_confirmed(client)
     if trigger == "join":
         newcomer = make_user("newcomer")
         with app.test_request_context():
@@ -164,13 +164,13 @@ def test_a_replan_that_leaves_a_slot_as_it_was_leaves_its_request_open(app, clie
     start_rota(app, cast)
     _agreements(app, cast)
     auth.login(cast.facilitator)
-    assert client.post("/g/coop/care/rota/regenerate").status_code == 302  # the plan follows the agreements
+    assert replan_confirmed(client).status_code == 302  # the plan follows the agreements
     with app.test_request_context():
         group, admin, _fac, member, _out = attached(cast)
         asked = set(db.session.scalars(select(Swap.assignment_id).where(Swap.status == "open")))
         slot = _future(group.id, member.id, skip=asked)
         swap_id, slot_id = assignments.request_swap(member, slot, admin.id).id, slot.id
-    assert client.post("/g/coop/care/rota/regenerate").status_code == 302  # nothing changed since
+    assert replan_confirmed(client).status_code == 302  # nothing changed since
     with app.app_context():
         assert db.session.get(Swap, swap_id).status == "open"
         assert db.session.get(Assignment, slot_id).user_id == cast.member.id

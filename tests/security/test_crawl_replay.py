@@ -6,10 +6,11 @@ co-op's admin and a plain member crawl the site from the group's home, breadth-f
 same-site links and htmx `hx-get` addresses. Every address found is then asked for by an
 outsider, a former member (who took part, then left) and an anonymous visitor, plain and as
 htmx: no canary may appear, and a page of the group answers 404, exactly as a missing one
-would (an anonymous visitor may instead be sent to log in). A new page or fragment is covered
+would; an anonymous visitor is sent to log in and back to that very address, whether it
+exists or not. A new page or fragment is covered
 as soon as a member can reach it by a link.
 """
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -88,9 +89,12 @@ def _leaks(path: str, response) -> list[str]:
     return kinds + [f"an unknown canary {w}" for w in sorted(unknown) if w not in asked]
 
 
-def _sent_to_login(response) -> bool:
-    where = response.headers.get("HX-Redirect") or response.headers.get("Location") or ""
-    return where.startswith("/login") and response.status_code in (200, 302, 303)
+def _sent_to_login(response, path: str) -> bool:
+    """Sent to log in, to come back to `path` afterwards: the answer names nothing but the
+    address asked for, so a private page and a missing one get the same."""
+    where = urlsplit(response.headers.get("HX-Redirect") or response.headers.get("Location") or "")
+    return (where.path == "/login" and parse_qs(where.query).get("next") == [path]
+            and response.status_code in (200, 302, 303))
 
 
 def test_the_members_crawl_reaches_every_kind_of_private_content(crawled):
@@ -132,9 +136,11 @@ def test_no_page_a_member_reached_shows_anything_private_to_someone_outside(worl
         leaks = _leaks(path, response)
         if response.status_code >= 500 or leaks:
             problems.append(f"{path} ({endpoint}) → {response.status_code}, shows {leaks}")
+        elif path in private and who == "anonymous":
+            if not _sent_to_login(response, path):
+                problems.append(f"{path} ({endpoint}) → {response.status_code}, not sent to log in and back")
         elif path in private and response.status_code != 404:
-            if not (who == "anonymous" and _sent_to_login(response)):
-                problems.append(f"{path} ({endpoint}) → {response.status_code}, not 404")
+            problems.append(f"{path} ({endpoint}) → {response.status_code}, not 404")
         response.close()
     assert not problems, f"{len(problems)} of {len(pages)} pages:\n" + "\n".join(problems[:40])
 

@@ -13,6 +13,11 @@ from app.groups import queries as group_queries
 
 PER_TIMELINE_PAGE = 40
 
+# The timeline partial (archive/_timeline.html) tells loaded events through these, wherever it is
+# shown: this page, and the group home (app.web.pages), which passes it the newest events.
+bp.add_app_template_global(timeline.collapse, "timeline_entries")
+bp.add_app_template_global(timeline.home_timeline, "home_timeline")
+
 
 @bp.route("/g/<slug>/timeline", endpoint="timeline")
 def show_timeline(slug):

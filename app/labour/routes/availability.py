@@ -1,12 +1,12 @@
 """Time away and what I'm willing to do, from the "My care work" page."""
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.core.errors import Refused, require, show_on_form
 from app.core.submissions import once
 from app.labour import availability, policy
-from app.labour.forms import AbsenceForm, WillingnessForm
+from app.labour.forms import AbsenceForm, WillingnessAllForm, WillingnessForm
 from app.labour.routes.common import REFUSED, bp, flash_refusal, group_for, me
 from app.labour.routes.mine import my_page
 
@@ -38,6 +38,25 @@ def cancel_absence(slug, absence_id):
     availability.cancel_absence(me(), group, absence_id)
     flash(_("The absence is cancelled."), "success")
     return redirect(url_for("labour.index", slug=group.slug, _anchor="absences"))
+
+
+@bp.route("/g/<slug>/care/willingness", methods=["POST"])
+@login_required
+def willingness_all(slug):
+    """Every task's answer on one form, one save."""
+    group = group_for(slug)
+    require(policy.can_take_part(me(), group))
+    form = WillingnessAllForm()
+    if form.validate_on_submit():
+        try:
+            changed = availability.set_willingness_all(me(), group, form.levels(request.form))
+        except Refused as refusal:
+            flash_refusal(refusal)
+        else:
+            flash(_("Saved. The rota ahead follows your answers.") if changed else _("Saved: nothing changed."),
+                  "success")
+            return redirect(url_for("labour.index", slug=group.slug, _anchor="willingness"))
+    return my_page(group, REFUSED)
 
 
 @bp.route("/g/<slug>/care/willingness/<int:task_id>", methods=["POST"])
