@@ -3,7 +3,9 @@
 - A person who reads only Korean registers, starts a co-op with a Hangul name (its web address
   is suggested, never asked for in Latin letters), invites someone through the link (copied with
   one button when JavaScript runs), and the co-op's "Get started" list shrinks as the second
-  member joins and a thread, a proposal and the care rota are made — then it is gone.
+  member joins and a thread, a proposal and the care rota are made — then it is gone. On the
+  way the proposal is decided (a consent, closed, its outcome in the register) and the rota's
+  first week has people on it.
 - A logged-out member follows a link to a private thread: the login page, then the thread.
 - A session that ended while a thread was open: pressing a reaction leads to the login page for
   the thread (not for the reaction's address), and logging in leads back to the thread.
@@ -11,6 +13,7 @@
 At 1280 px and at 390 px (a phone), with JavaScript and without.
 """
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -119,14 +122,34 @@ def test_a_korean_co_op_goes_from_registration_to_its_first_week_without_a_dead_
     founder.locator("#body").fill("모임 운영비로 씁니다.")
     founder.locator("form.stack button.primary").click()
     expect(founder).to_have_url(re.compile(r"/p/\d+$"))
+    proposal = urlsplit(founder.url).path
     founder.goto("/g/mapo-dolbom-hyeopdongjohap")
     assert first_steps(founder) == ["돌봄 노동 나누기: 당번표와 첫 돌봄 일 시작하기"]
+
+    # The first decision: the new member consents; the founder closes it and records the outcome.
+    friend.goto(proposal)
+    friend.locator("#votes input[type=radio][value=consent]").check()
+    friend.locator("#votes button.primary").click()
+    expect(friend.locator("#votes .my-vote")).to_be_visible()
+    founder.goto(proposal)
+    founder.locator(f"form[action='{proposal}/close'] button").click()
+    founder.locator(f"a[href='{proposal}/outcome']").click()
+    founder.locator("#statement").fill("다음 달부터 회비는 월 1만 원입니다.")
+    founder.locator("form.stack button.primary").click()
+    expect(founder).to_have_url(re.compile(rf"{proposal}(#.*)?$"))
+    founder.goto("/g/mapo-dolbom-hyeopdongjohap/register")
+    expect(founder.locator("main")).to_contain_text("회비를 월 1만 원으로")
+    founder.goto("/g/mapo-dolbom-hyeopdongjohap")
 
     # The care rota, with its starter tasks: the list is done, and gone.
     founder.get_by_role("link", name="돌봄 노동 나누기: 당번표와 첫 돌봄 일 시작하기").click()
     founder.locator("form.stack button.primary").first.click()
     founder.goto("/g/mapo-dolbom-hyeopdongjohap")
     expect(founder.locator("#first-steps")).to_have_count(0)
+
+    # The first rota week has people on it.
+    founder.goto("/g/mapo-dolbom-hyeopdongjohap/care/rota")
+    expect(founder.locator("main")).to_contain_text("김수진")
 
 
 @pytest.fixture
