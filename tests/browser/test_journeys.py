@@ -34,6 +34,8 @@ def register(page, email: str, name: str, handle: str) -> None:
 
 def assert_htmx_ready(page, js: bool) -> None:
     """With JavaScript, htmx is loaded and has read the page's htmx-config; without, nothing ran."""
+    # htmx reads its config on DOMContentLoaded; a page just navigated to by a click may not be there yet.
+    page.wait_for_load_state("load")
     # Playwright's own evaluate works even where the page's scripts may not run.
     loaded = page.evaluate("() => typeof window.htmx !== 'undefined'")
     assert loaded is js, "htmx should load exactly when JavaScript is on"
